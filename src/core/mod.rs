@@ -1,0 +1,7 @@
+//! The domain, independent of dialects: list and presence rules, who is online,
+//! switchboards and authentication. Never imports `proto`.
+
+pub mod auth;
+pub mod lists;
+pub mod model;
+pub mod presence;

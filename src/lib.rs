@@ -1,0 +1,11 @@
+//! msnpd: a server for the MSN Messenger protocol family (MSNP2–MSNP12).
+//!
+//! Layers (see DESIGN §3): `proto` (codec, no I/O), `core` (domain rules), `server`
+//! (listeners, connection actors, role handlers), `store` (SQLite/PostgreSQL),
+//! `route` (how events reach users), `config`.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod core;
+pub mod proto;
+pub mod store;

@@ -1,0 +1,2 @@
+//! The `msnpd` command line.
+fn main() {}

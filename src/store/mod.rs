@@ -1,0 +1,256 @@
+//! Storage that speaks the domain: one [`Store`] enum over the SQLite and PostgreSQL
+//! backends (cargo features `sqlite` and `postgres`). SQL lives in each backend's
+//! file; migrations live per backend under `migrations/` with the same version list.
+
+use crate::core::lists::{List, NewContactPrompt, Privacy};
+use crate::core::model::{Account, ContactList, Credentials, Group};
+use crate::proto::command::PhoneKind;
+
+/// What can go wrong in the store. Domain refusals are their own variants so
+/// handlers can map them to numeric errors; backend failures are `Unavailable`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such account.
+    #[error("no such user")]
+    UnknownUser,
+    /// The account already exists.
+    #[error("user already exists")]
+    UserExists,
+    /// The contact is already on that list (or in that group).
+    #[error("already on that list")]
+    AlreadyInList,
+    /// The contact is not on that list (or not in that group).
+    #[error("not on that list")]
+    NotInList,
+    /// AL and BL are exclusive.
+    #[error("contact is on the opposite list")]
+    InOppositeList,
+    /// The list has reached its size limit.
+    #[error("list full")]
+    ListFull,
+    /// No such group.
+    #[error("no such group")]
+    UnknownGroup,
+    /// Too many groups.
+    #[error("too many groups")]
+    TooManyGroups,
+    /// Group 0 cannot be removed.
+    #[error("group 0 cannot be removed")]
+    CannotRemoveGroupZero,
+    /// The setting already has that value.
+    #[error("already in that mode")]
+    AlreadyInMode,
+    /// The store URL is malformed or names a backend this build lacks.
+    #[error("bad store url: {0}")]
+    BadUrl(String),
+    /// The backend failed (connection, I/O, constraint we did not expect).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Result of store calls.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+use crate::core::model::UserId;
+
+/// The result of a list edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListChange {
+    /// The owner's new list version.
+    pub version: u32,
+    /// The contact that was added or removed (with its current nick).
+    pub contact: Account,
+    /// When the edit also changed the contact's reverse list (FL add/remove):
+    /// the contact's new list version.
+    pub reverse_version: Option<u32>,
+}
+
+/// The store: one of the compiled-in backends.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// SQLite (WAL, synchronous=FULL).
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlite::SqliteStore),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PgStore),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite($store) => $call,
+            #[cfg(feature = "postgres")]
+            Store::Postgres($store) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to the store named by `url` (`sqlite://PATH`, `sqlite::memory:`,
+    /// `postgres://...`) without migrating. SQLite creates the file and its directory.
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
+        #[cfg(feature = "sqlite")]
+        if url.starts_with("sqlite:") {
+            return Ok(Store::Sqlite(
+                sqlite::SqliteStore::connect(url, max_connections).await?,
+            ));
+        }
+        #[cfg(feature = "postgres")]
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Store::Postgres(
+                postgres::PgStore::connect(url, max_connections).await?,
+            ));
+        }
+        let _ = max_connections;
+        Err(StoreError::BadUrl(format!(
+            "{url}: expected sqlite://PATH or postgres://... (of the backends compiled in)"
+        )))
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        dispatch!(self, s => s.migrate().await)
+    }
+
+    /// Checks that the store answers.
+    pub async fn ping(&self) -> StoreResult<()> {
+        dispatch!(self, s => s.ping().await)
+    }
+
+    /// Closes the pool, flushing what is pending.
+    pub async fn close(&self) {
+        dispatch!(self, s => s.close().await)
+    }
+
+    /// The server's ticket-signing secret: created randomly (32 bytes) on first
+    /// use and kept, so every process on this store agrees.
+    pub async fn ticket_secret(&self) -> StoreResult<Vec<u8>> {
+        dispatch!(self, s => s.ticket_secret().await)
+    }
+
+    /// Creates an account. `md5` is `(salt, verifier)` for MD5 login. Also creates
+    /// group 0 "Other Contacts" and the default settings (BLP AL, GTC A, version 0).
+    pub async fn create_user(
+        &self,
+        email: &str,
+        nick: &str,
+        password_hash: &str,
+        md5: Option<(&str, &str)>,
+    ) -> StoreResult<Account> {
+        dispatch!(self, s => s.create_user(email, nick, password_hash, md5).await)
+    }
+
+    /// Replaces an account's password hash and MD5 verifier.
+    pub async fn set_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+        md5: Option<(&str, &str)>,
+    ) -> StoreResult<()> {
+        dispatch!(self, s => s.set_password(email, password_hash, md5).await)
+    }
+
+    /// Deletes an account and every list entry that names it.
+    pub async fn delete_user(&self, email: &str) -> StoreResult<()> {
+        dispatch!(self, s => s.delete_user(email).await)
+    }
+
+    /// Every account, by email.
+    pub async fn list_users(&self) -> StoreResult<Vec<Account>> {
+        dispatch!(self, s => s.list_users().await)
+    }
+
+    /// The account with this email.
+    pub async fn account(&self, email: &str) -> StoreResult<Account> {
+        dispatch!(self, s => s.account(email).await)
+    }
+
+    /// The account and what is needed to check its password.
+    pub async fn credentials(&self, email: &str) -> StoreResult<Credentials> {
+        dispatch!(self, s => s.credentials(email).await)
+    }
+
+    /// The user's whole contact list and settings.
+    pub async fn contact_list(&self, user: UserId) -> StoreResult<ContactList> {
+        dispatch!(self, s => s.contact_list(user).await)
+    }
+
+    /// The user's own phone numbers.
+    pub async fn phones(&self, user: UserId) -> StoreResult<Vec<(PhoneKind, String)>> {
+        dispatch!(self, s => s.phones(user).await)
+    }
+
+    /// Adds `contact_email` to `owner`'s `list` (in `group` for FL; FL without a
+    /// group means group 0). FL adds also put the owner on the contact's RL.
+    /// Errors: UnknownUser, AlreadyInList (or already in that group),
+    /// InOppositeList (AL/BL), ListFull, UnknownGroup.
+    pub async fn add_contact(
+        &self,
+        owner: UserId,
+        list: List,
+        contact_email: &str,
+        group: Option<u32>,
+    ) -> StoreResult<ListChange> {
+        dispatch!(self, s => s.add_contact(owner, list, contact_email, group).await)
+    }
+
+    /// Removes `contact_email` from `owner`'s `list`. For FL with a group, only
+    /// that group membership goes (NotInList if not in it); FL without a group
+    /// removes the entry and the owner from the contact's RL.
+    pub async fn remove_contact(
+        &self,
+        owner: UserId,
+        list: List,
+        contact_email: &str,
+        group: Option<u32>,
+    ) -> StoreResult<ListChange> {
+        dispatch!(self, s => s.remove_contact(owner, list, contact_email, group).await)
+    }
+
+    /// Adds a group with the lowest free id; returns the new version and the group.
+    pub async fn add_group(&self, owner: UserId, name: &str) -> StoreResult<(u32, Group)> {
+        dispatch!(self, s => s.add_group(owner, name).await)
+    }
+
+    /// Removes a group (its members stay in FL, losing that membership).
+    pub async fn remove_group(&self, owner: UserId, group: u32) -> StoreResult<u32> {
+        dispatch!(self, s => s.remove_group(owner, group).await)
+    }
+
+    /// Renames a group.
+    pub async fn rename_group(&self, owner: UserId, group: u32, name: &str) -> StoreResult<u32> {
+        dispatch!(self, s => s.rename_group(owner, group, name).await)
+    }
+
+    /// Sets the user's friendly name; returns the new list version.
+    pub async fn set_nick(&self, user: UserId, nick: &str) -> StoreResult<u32> {
+        dispatch!(self, s => s.set_nick(user, nick).await)
+    }
+
+    /// Sets `BLP` (AlreadyInMode if unchanged).
+    pub async fn set_privacy(&self, user: UserId, privacy: Privacy) -> StoreResult<u32> {
+        dispatch!(self, s => s.set_privacy(user, privacy).await)
+    }
+
+    /// Sets `GTC` (AlreadyInMode if unchanged).
+    pub async fn set_prompt(&self, user: UserId, prompt: NewContactPrompt) -> StoreResult<u32> {
+        dispatch!(self, s => s.set_prompt(user, prompt).await)
+    }
+
+    /// Sets (or clears, with `None`) one of the user's phone numbers.
+    pub async fn set_phone(
+        &self,
+        user: UserId,
+        kind: PhoneKind,
+        value: Option<&str>,
+    ) -> StoreResult<u32> {
+        dispatch!(self, s => s.set_phone(user, kind, value).await)
+    }
+}
