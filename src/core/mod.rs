@@ -5,3 +5,6 @@ pub mod auth;
 pub mod lists;
 pub mod model;
 pub mod presence;
+pub mod events;
+pub mod registry;
+pub mod switchboard;

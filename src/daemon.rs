@@ -1,0 +1,228 @@
+//! Running the daemon: open the store, bind every enabled listener, write the
+//! ready file, serve until shutdown, then drain connections and close the store.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::admin;
+use crate::config::{Config, Role, TlsMode};
+use crate::core::switchboard::SwitchboardHub;
+use crate::route::Router;
+use crate::server::context::ServerContext;
+use crate::server::http::{self, HttpContext};
+use crate::server::listener::{self, MsnpRole};
+use crate::store::StoreError;
+
+/// How long shutdown waits for connections to finish.
+const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+/// Why the daemon could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store could not be opened or migrated.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A listener could not be bound.
+    #[error("listener `{name}`: cannot bind {addr}: {source}")]
+    Bind {
+        /// Listener name.
+        name: String,
+        /// Address.
+        addr: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The configuration asks for something this build cannot do.
+    #[error("{0}")]
+    Config(String),
+    /// The ready file could not be written.
+    #[error("ready file {path}: {source}")]
+    ReadyFile {
+        /// Path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+struct Bound {
+    name: String,
+    role: Role,
+    listener: TcpListener,
+    advertised: String,
+    target: Option<String>,
+}
+
+/// Runs the server described by `config` until `shutdown` is cancelled. Writes
+/// `ready_file` (JSON: listener name → bound `ip:port`) once every listener is bound.
+pub async fn serve(
+    config: Config,
+    ready_file: Option<PathBuf>,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let store = admin::open_store(&config).await?;
+    let tickets = admin::ticket_key(&store, &config).await?;
+
+    let mut bound = Vec::new();
+    for (name, l) in config.listeners.iter().filter(|(_, l)| l.enabled) {
+        if l.tls == TlsMode::Implicit {
+            return Err(ServeError::Config(format!(
+                "listener `{name}`: tls = \"implicit\" is not implemented yet"
+            )));
+        }
+        let listener = TcpListener::bind(&l.bind)
+            .await
+            .map_err(|source| ServeError::Bind {
+                name: name.clone(),
+                addr: l.bind.clone(),
+                source,
+            })?;
+        let local: SocketAddr = listener.local_addr().map_err(|source| ServeError::Bind {
+            name: name.clone(),
+            addr: l.bind.clone(),
+            source,
+        })?;
+        bound.push(Bound {
+            name: name.clone(),
+            role: l.role,
+            listener,
+            advertised: l.advertise.clone().unwrap_or_else(|| local.to_string()),
+            target: l.target.clone(),
+        });
+    }
+    let advertised = |name: &str| {
+        bound
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| b.advertised.clone())
+    };
+    let first_of = |role: Role| {
+        bound
+            .iter()
+            .find(|b| b.role == role)
+            .map(|b| b.advertised.clone())
+    };
+    let sb_addr = first_of(Role::Switchboard).unwrap_or_default();
+    if sb_addr.is_empty() && bound.iter().any(|b| b.role == Role::Notification) {
+        return Err(ServeError::Config(
+            "a notification listener needs a switchboard listener in the same process".into(),
+        ));
+    }
+    let mut addresses = BTreeMap::new();
+    for b in &bound {
+        let local = b
+            .listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        addresses.insert(b.name.clone(), local);
+    }
+
+    let lifetime = config.protocol.cookie_lifetime_secs;
+    let max_users = config.limits.max_switchboard_users;
+    let ctx = Arc::new(ServerContext {
+        store: store.clone(),
+        router: Router::new(),
+        hub: SwitchboardHub::new(Duration::from_secs(lifetime), max_users),
+        tickets: tickets.clone(),
+        sb_addr,
+        config,
+    });
+    let tracker = TaskTracker::new();
+    for b in bound {
+        let shutdown = shutdown.clone();
+        match b.role {
+            Role::Notification => {
+                tracker.spawn(listener::run(
+                    b.listener,
+                    MsnpRole::Notification,
+                    Arc::clone(&ctx),
+                    shutdown,
+                    tracker.clone(),
+                ));
+            }
+            Role::Switchboard => {
+                tracker.spawn(listener::run(
+                    b.listener,
+                    MsnpRole::Switchboard,
+                    Arc::clone(&ctx),
+                    shutdown,
+                    tracker.clone(),
+                ));
+            }
+            Role::Dispatch => {
+                let ns_addr = b
+                    .target
+                    .as_deref()
+                    .and_then(|t| advertised(t))
+                    .or_else(|| first_of(Role::Notification))
+                    .ok_or_else(|| {
+                        ServeError::Config(format!(
+                            "dispatch listener `{}` has no notification listener to send clients to",
+                            b.name
+                        ))
+                    })?;
+                let role = MsnpRole::Dispatch {
+                    ns_addr,
+                    own_addr: b.advertised.clone(),
+                };
+                tracker.spawn(listener::run(
+                    b.listener,
+                    role,
+                    Arc::clone(&ctx),
+                    shutdown,
+                    tracker.clone(),
+                ));
+            }
+            Role::Http => {
+                let http_ctx = Arc::new(HttpContext {
+                    store: store.clone(),
+                    tickets: tickets.clone(),
+                    ticket_lifetime_secs: ctx.config.auth.ticket_lifetime_secs,
+                    login_url: format!("http://{}/login2.srf", b.advertised),
+                });
+                tracker.spawn(http::serve_nexus(b.listener, http_ctx, shutdown));
+            }
+            Role::Admin => {
+                tracker.spawn(http::serve_admin(b.listener, shutdown));
+            }
+        }
+    }
+
+    if let Some(path) = ready_file {
+        write_ready_file(&path, &addresses)?;
+    }
+    tracing::info!(listeners = ?addresses, "msnpd ready");
+
+    shutdown.cancelled().await;
+    tracing::info!("shutting down");
+    tracker.close();
+    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the drain deadline");
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Writes the ready file atomically (temporary file, then rename).
+fn write_ready_file(path: &PathBuf, addresses: &BTreeMap<String, String>) -> Result<(), ServeError> {
+    let err = |source| ServeError::ReadyFile {
+        path: path.display().to_string(),
+        source,
+    };
+    let json = serde_json::to_string(addresses)
+        .map_err(|e| err(std::io::Error::other(e.to_string())))?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, json).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(err)
+}

@@ -1,0 +1,39 @@
+//! What every connection of the running server shares: configuration, store,
+//! router, switchboard hub, ticket key and the advertised addresses.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::core::auth::TicketKey;
+use crate::core::switchboard::SwitchboardHub;
+use crate::proto::Dialect;
+use crate::route::Router;
+use crate::store::Store;
+
+/// Shared server state, one per process.
+#[derive(Debug)]
+pub struct ServerContext {
+    /// The configuration in force.
+    pub config: Config,
+    /// The store.
+    pub store: Store,
+    /// How events reach users.
+    pub router: Router,
+    /// Switchboards and their cookies.
+    pub hub: Arc<SwitchboardHub>,
+    /// Signs and checks login tickets.
+    pub tickets: TicketKey,
+    /// `host:port` clients are sent to for switchboards (`XFR SB`, `RNG`).
+    pub sb_addr: String,
+}
+
+impl ServerContext {
+    /// Whether `dialect` is served under the configuration.
+    pub fn serves(&self, dialect: Dialect) -> bool {
+        let p = &self.config.protocol;
+        let v = dialect.version();
+        v >= p.min_dialect
+            && v <= p.max_dialect
+            && (self.config.auth.md5_dialects || !dialect.uses_md5_auth())
+    }
+}

@@ -1,0 +1,10 @@
+//! Glue between the codec and the domain: listeners, the connection actor, the
+//! gate, and the role handlers (notification, switchboard, HTTP).
+
+pub mod connection;
+pub mod context;
+pub mod gate;
+pub mod listener;
+pub mod ns;
+pub mod outbox;
+pub mod sb;

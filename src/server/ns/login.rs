@@ -1,0 +1,267 @@
+//! Notification login: `VER` negotiation, `CVR`, `USR` (ticket and MD5 methods),
+//! the dispatch redirect, and what happens at login and logout.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::{LoggedIn, NsSession};
+use crate::core::auth;
+use crate::core::events::{Event, KickReason};
+use crate::core::model::Account;
+use crate::core::presence::Status;
+use crate::core::registry::{SessionHandle, SharedState};
+use crate::proto::command::UsrArgs;
+use crate::proto::payloads::{self, Profile};
+use crate::proto::reply::CvrInfo;
+use crate::proto::{Dialect, ErrorCode, Reply, TrId};
+use crate::server::outbox::Outbox;
+use crate::store::StoreError;
+
+impl NsSession {
+    /// `VER`: pick the highest offered dialect the server serves; `VER trid 0` and
+    /// close when there is none.
+    pub(super) fn ver(&mut self, trid: TrId, offered: &[String], out: &mut Outbox) {
+        let chosen = offered
+            .iter()
+            .filter_map(|t| Dialect::from_token(t))
+            .filter(|d| self.ctx.serves(*d))
+            .max();
+        out.send(Reply::Ver {
+            trid,
+            dialect: chosen,
+        });
+        match chosen {
+            Some(dialect) => {
+                self.dialect = Some(dialect);
+                out.set_dialect(dialect);
+            }
+            None => out.close(),
+        }
+    }
+
+    /// `CVR`: accept any client version and recommend the one it runs.
+    pub(super) fn cvr(&mut self, trid: TrId, args: &[String], out: &mut Outbox) {
+        if args.len() < 6 {
+            out.respond(trid).error(ErrorCode::BadCvrParameters);
+            return;
+        }
+        let version = args.get(5).cloned().unwrap_or_default();
+        out.send(Reply::Cvr {
+            trid,
+            info: CvrInfo {
+                recommended: version.clone(),
+                minimum: version.clone(),
+                download: version,
+                download_url: "http://messenger.msn.com/download".into(),
+                info_url: "http://messenger.msn.com".into(),
+            },
+        });
+    }
+
+    /// `USR`: both steps of both login methods.
+    pub(super) async fn usr(&mut self, trid: TrId, args: UsrArgs, out: &mut Outbox) {
+        let Some(dialect) = self.dialect else {
+            out.respond(trid).error(ErrorCode::NotExpected);
+            return;
+        };
+        match args {
+            UsrArgs::TwnInitial { email } | UsrArgs::Md5Initial { email }
+                if self.dispatch.is_some() =>
+            {
+                let _ = email;
+                if let Some((ns_addr, own_addr)) = self.dispatch.clone() {
+                    out.send(Reply::XfrNs {
+                        trid,
+                        ns_addr,
+                        dispatch_addr: own_addr,
+                    });
+                }
+                out.close();
+            }
+            UsrArgs::TwnInitial { email } if dialect.uses_ticket_auth() => {
+                self.pending_login = Some(email.to_ascii_lowercase());
+                let now = unix_now();
+                out.send(Reply::UsrTwnPolicy {
+                    trid,
+                    policy: format!(
+                        "lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,ct={now},kpp=1,kv=5,ver=2.1.0173.1,tpf={:032x}",
+                        rand::random::<u128>()
+                    ),
+                });
+            }
+            UsrArgs::TwnSubsequent { ticket } if dialect.uses_ticket_auth() => {
+                let Some(expected) = self.pending_login.take() else {
+                    out.respond(trid).error(ErrorCode::NotExpected);
+                    return;
+                };
+                match self.ctx.tickets.verify(&ticket, SystemTime::now()) {
+                    Ok(email) if email == expected => self.complete_login(trid, &email, out).await,
+                    _ => {
+                        tracing::info!(peer = %self.peer, "ticket login refused");
+                        out.respond(trid).error(ErrorCode::AuthFailed);
+                    }
+                }
+            }
+            UsrArgs::Md5Initial { email } if dialect.uses_md5_auth() => {
+                let email = email.to_ascii_lowercase();
+                match self.ctx.store.credentials(&email).await {
+                    Ok(creds) => match creds.md5_salt {
+                        Some(salt) if creds.md5_verifier.is_some() => {
+                            self.pending_login = Some(email);
+                            out.send(Reply::UsrMd5Salt { trid, salt });
+                        }
+                        _ => out.respond(trid).error(ErrorCode::AuthFailed),
+                    },
+                    Err(StoreError::UnknownUser) => out.respond(trid).error(ErrorCode::AuthFailed),
+                    Err(error) => {
+                        tracing::warn!(%error, "store error during MD5 login");
+                        out.respond(trid).error(ErrorCode::InternalError);
+                    }
+                }
+            }
+            UsrArgs::Md5Subsequent { hash } if dialect.uses_md5_auth() => {
+                let Some(email) = self.pending_login.take() else {
+                    out.respond(trid).error(ErrorCode::NotExpected);
+                    return;
+                };
+                let verified = match self.ctx.store.credentials(&email).await {
+                    Ok(creds) => creds
+                        .md5_verifier
+                        .as_deref()
+                        .is_some_and(|v| auth::check_md5_response(v, &hash)),
+                    Err(_) => false,
+                };
+                if verified {
+                    self.complete_login(trid, &email, out).await;
+                } else {
+                    tracing::info!(peer = %self.peer, "MD5 login refused");
+                    out.respond(trid).error(ErrorCode::AuthFailed);
+                }
+            }
+            _ => out.respond(trid).error(ErrorCode::AuthFailed),
+        }
+    }
+
+    /// The account is authenticated: load its list, register the session (kicking
+    /// an older one with `OUT OTH`), answer `USR OK` and send the profile.
+    async fn complete_login(&mut self, trid: TrId, email: &str, out: &mut Outbox) {
+        let store = &self.ctx.store;
+        let loaded = async {
+            let account = store.account(email).await?;
+            let list = store.contact_list(account.id).await?;
+            Ok::<_, StoreError>((account, list))
+        }
+        .await;
+        let (account, list) = match loaded {
+            Ok(loaded) => loaded,
+            Err(StoreError::UnknownUser) => {
+                out.respond(trid).error(ErrorCode::AuthFailed);
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "store error during login");
+                out.respond(trid).error(ErrorCode::InternalError);
+                return;
+            }
+        };
+        let shared = SharedState {
+            status: Status::Offline,
+            nick: account.nick.clone(),
+            capabilities: 0,
+            msn_object: None,
+            privacy: list.privacy,
+            lists: list
+                .contacts
+                .iter()
+                .map(|c| (c.email.clone(), c.lists))
+                .collect::<HashMap<_, _>>(),
+        };
+        let handle = SessionHandle {
+            id: self.ctx.router.registry().next_session_id(),
+            tx: self.events_tx.clone(),
+            close: self.close.clone(),
+            shared: Arc::new(Mutex::new(shared)),
+        };
+        if let Some(old) = self.ctx.router.register(&account.email, handle.clone()) {
+            old.deliver(Event::Kick(KickReason::OtherLogin));
+        }
+        tracing::info!(peer = %self.peer, user = %account.email, "logged in");
+        out.send(Reply::UsrOk {
+            trid,
+            email: account.email.clone(),
+            nick: account.nick.clone(),
+            verified: true,
+        });
+        let payload = payloads::profile(
+            out.dialect(),
+            &Profile {
+                email: &account.email,
+                login_time: unix_now(),
+                member_id: u64::try_from(account.id).unwrap_or_default(),
+                client_ip: &self.peer.ip().to_string(),
+                client_port: self.peer.port(),
+            },
+        );
+        out.send(Reply::Msg {
+            sender: "Hotmail".into(),
+            sender_nick: "Hotmail".into(),
+            payload,
+        });
+        self.user = Some(LoggedIn {
+            account,
+            handle,
+            list,
+            online: false,
+        });
+        self.send_challenge(out);
+    }
+
+    /// Ends the login: unregister and show watchers the user offline (unless a
+    /// newer session of the same account took over).
+    pub(super) fn logout(&mut self) {
+        let Some(user) = self.user.take() else {
+            return;
+        };
+        if self.ctx.router.unregister(&user.account.email, user.handle.id) {
+            let before = user.handle.with_shared(|s| s.clone());
+            user.handle.update_shared(|s| s.status = Status::Offline);
+            self.notify_watchers(&user.account, &user.handle, &before);
+            tracing::info!(user = %user.account.email, "logged out");
+        }
+    }
+
+    /// Tells each watcher of `account` what changed in what they see, comparing
+    /// with the state `before`.
+    pub(super) fn notify_watchers(
+        &self,
+        account: &Account,
+        handle: &SessionHandle,
+        before: &SharedState,
+    ) {
+        let after = handle.with_shared(|s| s.clone());
+        let watchers: Vec<&str> = before.watchers().chain(after.watchers()).collect();
+        let mut seen = std::collections::HashSet::new();
+        for watcher in watchers {
+            if !seen.insert(watcher) {
+                continue;
+            }
+            let old = before.view_for(&account.email, watcher);
+            let new = after.view_for(&account.email, watcher);
+            if old == new {
+                continue;
+            }
+            if !new.status.is_visible_online() && !old.status.is_visible_online() {
+                continue;
+            }
+            self.ctx.router.deliver(watcher, Event::Presence(new));
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}

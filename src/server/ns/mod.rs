@@ -1,0 +1,210 @@
+//! The notification role (and the dispatch role, which is its login prefix): the
+//! session state of one client and the exhaustive `match` over its commands.
+//! Sub-modules hold the handlers by area.
+
+mod challenge;
+mod lists;
+mod login;
+mod presence;
+mod transfer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::connection::Session;
+use super::context::ServerContext;
+use super::gate::{ConnRole, Stage};
+use super::outbox::Outbox;
+use crate::core::events::{Event, KickReason};
+use crate::core::model::{Account, ContactList};
+use crate::core::registry::SessionHandle;
+use crate::proto::reply::OutReason;
+use crate::proto::{Command, Dialect, Reply};
+
+/// A logged-in user's part of the session.
+#[derive(Debug)]
+struct LoggedIn {
+    account: Account,
+    handle: SessionHandle,
+    /// The contact list as last loaded or edited (authoritative copy is the store).
+    list: ContactList,
+    /// Whether the first `CHG` (which triggers `ILN`s) has happened.
+    online: bool,
+}
+
+/// One notification (or dispatch) session.
+#[derive(Debug)]
+pub struct NsSession {
+    ctx: Arc<ServerContext>,
+    role: ConnRole,
+    /// Dispatch only: `(notification address, own address)` for `XFR NS`.
+    dispatch: Option<(String, String)>,
+    peer: SocketAddr,
+    dialect: Option<Dialect>,
+    /// The account named in `USR ... I`.
+    pending_login: Option<String>,
+    user: Option<LoggedIn>,
+    /// Outstanding `CHL` challenge.
+    challenge: Option<String>,
+    events_tx: mpsc::Sender<Event>,
+    close: CancellationToken,
+}
+
+impl NsSession {
+    /// A notification session. `events_tx` feeds the connection's outbox; `close`
+    /// ends the connection.
+    pub fn notification(
+        ctx: Arc<ServerContext>,
+        peer: SocketAddr,
+        events_tx: mpsc::Sender<Event>,
+        close: CancellationToken,
+    ) -> Self {
+        NsSession {
+            ctx,
+            role: ConnRole::Notification,
+            dispatch: None,
+            peer,
+            dialect: None,
+            pending_login: None,
+            user: None,
+            challenge: None,
+            events_tx,
+            close,
+        }
+    }
+
+    /// A dispatch session that sends clients to `ns_addr` (advertising `own_addr`).
+    pub fn dispatch(
+        ctx: Arc<ServerContext>,
+        peer: SocketAddr,
+        ns_addr: String,
+        own_addr: String,
+        events_tx: mpsc::Sender<Event>,
+        close: CancellationToken,
+    ) -> Self {
+        let mut session = Self::notification(ctx, peer, events_tx, close);
+        session.role = ConnRole::Dispatch;
+        session.dispatch = Some((ns_addr, own_addr));
+        session
+    }
+
+    fn email(&self) -> Option<&str> {
+        self.user.as_ref().map(|u| u.account.email.as_str())
+    }
+}
+
+impl Session for NsSession {
+    fn role(&self) -> ConnRole {
+        self.role
+    }
+
+    fn stage(&self) -> Stage {
+        if self.user.is_some() {
+            Stage::Authenticated
+        } else if self.dialect.is_some() {
+            Stage::Negotiated
+        } else {
+            Stage::Connected
+        }
+    }
+
+    fn dialect(&self) -> Option<Dialect> {
+        self.dialect
+    }
+
+    async fn handle(&mut self, command: Command, out: &mut Outbox) {
+        match command {
+            Command::Ver { trid, offered } => self.ver(trid, &offered, out),
+            Command::Cvr { trid, args } => self.cvr(trid, &args, out),
+            Command::Inf { trid } => out.send(Reply::Inf { trid }),
+            Command::Usr { trid, args } => self.usr(trid, args, out).await,
+            Command::Syn { trid, version } => self.syn(trid, &version, out).await,
+            Command::Chg {
+                trid,
+                status,
+                capabilities,
+                msn_object,
+            } => self.chg(trid, status, capabilities, msn_object, out),
+            Command::Add {
+                trid,
+                list,
+                email,
+                nick: _,
+                group,
+            } => self.add(trid, list, &email, group, out).await,
+            Command::Rem {
+                trid,
+                list,
+                email,
+                group,
+            } => self.rem(trid, list, &email, group, out).await,
+            Command::Adg { trid, name } => self.adg(trid, &name, out).await,
+            Command::Rmg { trid, group } => self.rmg(trid, group, out).await,
+            Command::Reg { trid, group, name } => self.reg(trid, group, &name, out).await,
+            Command::Rea { trid, email, nick } => self.rea(trid, &email, &nick, out).await,
+            Command::Blp { trid, privacy } => self.blp(trid, privacy, out).await,
+            Command::Gtc { trid, prompt } => self.gtc(trid, prompt, out).await,
+            Command::Prp { trid, kind, value } => self.prp(trid, kind, value, out).await,
+            Command::Xfr { trid, target: _ } => self.xfr_sb(trid, out),
+            Command::Qry {
+                trid,
+                product_id,
+                response,
+            } => self.qry(trid, &product_id, &response, out),
+            Command::Png => out.send(Reply::Qng {
+                next_ping_seconds: self.ctx.config.protocol.ping_interval_secs,
+            }),
+            Command::Out => out.close(),
+            // Switchboard verbs never pass the gate on this role.
+            Command::Ans { trid, .. } | Command::Cal { trid, .. } | Command::Msg { trid, .. } => {
+                out.respond(trid).error(crate::proto::ErrorCode::SyntaxError)
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: Event, out: &mut Outbox) {
+        match event {
+            Event::Kick(reason) => {
+                out.send(Reply::Out {
+                    reason: Some(match reason {
+                        KickReason::OtherLogin => OutReason::OtherLogin,
+                        KickReason::Shutdown => OutReason::ServerShutdown,
+                    }),
+                });
+                out.close();
+            }
+            Event::Presence(view) => self.on_presence(view, out),
+            Event::AddedToReverseList {
+                version,
+                email,
+                nick,
+            } => self.on_reverse_added(version, email, nick, out).await,
+            Event::RemovedFromReverseList { version, email } => {
+                self.on_reverse_removed(version, email, out).await
+            }
+            Event::Ring {
+                session_id,
+                sb_addr,
+                caller_email,
+                caller_nick,
+            } => self.on_ring(session_id, sb_addr, caller_email, caller_nick, out),
+            // Switchboard events never reach a notification session.
+            Event::Joined { .. } | Event::Message { .. } | Event::Left { .. } => {}
+        }
+    }
+
+    fn on_shutdown(&mut self, out: &mut Outbox) {
+        if self.dialect.is_some() {
+            out.send(Reply::Out {
+                reason: Some(OutReason::ServerShutdown),
+            });
+        }
+    }
+
+    async fn on_close(&mut self) {
+        self.logout();
+    }
+}

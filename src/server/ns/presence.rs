@@ -1,0 +1,98 @@
+//! Presence: `CHG` (with `ILN` after the first one), and turning other users'
+//! presence events into `NLN`/`FLN` lines.
+
+use super::NsSession;
+use crate::core::events::PresenceView;
+use crate::core::lists::List;
+use crate::core::presence::Status;
+use crate::proto::reply::PresenceInfo;
+use crate::proto::{Reply, TrId};
+use crate::server::outbox::Outbox;
+
+impl NsSession {
+    /// `CHG trid STATUS [caps [msnobj]]`.
+    pub(super) fn chg(
+        &mut self,
+        trid: TrId,
+        status: Status,
+        capabilities: Option<u64>,
+        msn_object: Option<String>,
+        out: &mut Outbox,
+    ) {
+        let Some(user) = self.user.as_mut() else {
+            return;
+        };
+        let capabilities = capabilities.unwrap_or(0);
+        let msn_object = msn_object.filter(|o| o != "0");
+        let before = user.handle.with_shared(|s| s.clone());
+        user.handle.update_shared(|s| {
+            s.status = status;
+            s.capabilities = capabilities;
+            s.msn_object = msn_object.clone();
+        });
+        out.send(Reply::Chg {
+            trid,
+            status,
+            capabilities,
+            msn_object,
+        });
+        let first = !user.online;
+        user.online = true;
+        if first {
+            let me = user.account.email.clone();
+            let forward: Vec<String> = user
+                .list
+                .contacts
+                .iter()
+                .filter(|c| c.lists.contains(List::Forward))
+                .map(|c| c.email.clone())
+                .collect();
+            for contact in forward {
+                if let Some(view) = self.ctx.router.presence_for(&contact, &me)
+                    && view.status.is_visible_online()
+                {
+                    out.send(Reply::Iln {
+                        trid,
+                        presence: presence_info(view),
+                    });
+                }
+            }
+        }
+        if let Some(user) = self.user.as_ref() {
+            self.notify_watchers(&user.account, &user.handle, &before);
+        }
+    }
+
+    /// A watched contact's presence changed.
+    pub(super) fn on_presence(&mut self, view: PresenceView, out: &mut Outbox) {
+        let Some(user) = self.user.as_ref() else {
+            return;
+        };
+        if !user.online
+            || !user
+                .list
+                .contact(&view.email)
+                .is_some_and(|c| c.lists.contains(List::Forward))
+        {
+            return;
+        }
+        if view.status.is_visible_online() {
+            out.send(Reply::Nln {
+                presence: presence_info(view),
+            });
+        } else {
+            out.send(Reply::Fln { email: view.email });
+        }
+    }
+}
+
+/// The wire-level presence record for a view.
+pub(super) fn presence_info(view: PresenceView) -> PresenceInfo {
+    PresenceInfo {
+        status: view.status,
+        email: view.email,
+        nick: view.nick,
+        capabilities: view.capabilities,
+        msn_object: view.msn_object,
+    }
+}

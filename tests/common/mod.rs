@@ -1,0 +1,250 @@
+//! Test harness: starts the real `msnpd` binary on 127.0.0.1:0 with a private
+//! SQLite store (or the PostgreSQL URL given), waits for its ready file, and
+//! drives raw MSNP lines over blocking sockets with read timeouts.
+#![allow(dead_code)]
+
+pub mod postgres;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long any single expected line may take.
+pub const LINE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running msnpd process.
+pub struct Server {
+    child: Child,
+    _dir: tempfile::TempDir,
+    /// Listener name → `ip:port`.
+    pub addrs: HashMap<String, String>,
+    overrides: Vec<String>,
+}
+
+impl Server {
+    /// Starts msnpd with an SQLite store in a temporary directory and the given
+    /// extra `-O key=value` overrides.
+    pub fn start(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("msnpd.sqlite");
+        Self::start_with_store(dir, &format!("sqlite://{}", db.display()), extra)
+    }
+
+    /// Starts msnpd on the given store URL.
+    pub fn start_with_store(dir: tempfile::TempDir, store_url: &str, extra: &[&str]) -> Server {
+        let ready: PathBuf = dir.path().join("ready.json");
+        let mut overrides = vec![
+            format!("store.url={store_url}"),
+            "listeners.ns.bind=127.0.0.1:0".to_string(),
+            "listeners.sb.bind=127.0.0.1:0".to_string(),
+            "listeners.http.bind=127.0.0.1:0".to_string(),
+            "listeners.admin.bind=127.0.0.1:0".to_string(),
+        ];
+        overrides.extend(extra.iter().map(|s| s.to_string()));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        for o in &overrides {
+            cmd.arg("-O").arg(o);
+        }
+        cmd.arg("serve").arg("--ready-file").arg(&ready);
+        cmd.stdin(Stdio::null());
+        let mut child = cmd.spawn().expect("spawn msnpd");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let addrs = loop {
+            if let Ok(text) = std::fs::read_to_string(&ready)
+                && let Ok(map) = serde_json::from_str::<HashMap<String, String>>(&text)
+            {
+                break map;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("msnpd exited early: {status}");
+            }
+            assert!(Instant::now() < deadline, "msnpd did not become ready");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Server {
+            child,
+            _dir: dir,
+            addrs,
+            overrides,
+        }
+    }
+
+    /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        for o in &self.overrides {
+            cmd.arg("-O").arg(o);
+        }
+        let out = cmd.args(args).output().expect("run msnpd cli");
+        assert!(
+            out.status.success(),
+            "msnpd {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Creates an account.
+    pub fn add_user(&self, email: &str, password: &str) {
+        self.cli(&["user", "add", email, "--password", password]);
+    }
+
+    /// A login ticket from `msnpd ticket`.
+    pub fn ticket(&self, email: &str) -> String {
+        self.cli(&["ticket", email]).trim().to_string()
+    }
+
+    /// Address of a listener.
+    pub fn addr(&self, name: &str) -> &str {
+        &self.addrs[name]
+    }
+
+    /// Connects a raw client to a listener.
+    pub fn connect(&self, name: &str) -> Client {
+        Client::connect(self.addr(name))
+    }
+
+    /// Logs `email` in over MSNP8 with a ticket from the CLI; returns the
+    /// client after the profile message.
+    pub fn login8(&self, email: &str) -> Client {
+        let ticket = self.ticket(email);
+        let mut c = self.connect("ns");
+        c.send("VER 1 MSNP8 CVR0");
+        c.expect("VER 1 MSNP8");
+        c.send(&format!(
+            "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 5.0.0540 MSMSGS {email}"
+        ));
+        c.expect_prefix("CVR 2 ");
+        c.send(&format!("USR 3 TWN I {email}"));
+        c.expect_prefix("USR 3 TWN S ");
+        c.send(&format!("USR 4 TWN S {ticket}"));
+        c.expect_prefix(&format!("USR 4 OK {email} "));
+        let (header, payload) = c.read_payload_line();
+        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
+        c
+    }
+
+    /// Stops the server with SIGTERM and returns its exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").arg("-TERM").arg(&pid).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "msnpd did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A raw MSNP client over a blocking socket.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    /// Connects to `addr`.
+    pub fn connect(addr: &str) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
+        let writer = stream.try_clone().unwrap();
+        Client {
+            reader: BufReader::new(stream),
+            writer,
+        }
+    }
+
+    /// Sends one line (CRLF added).
+    pub fn send(&mut self, line: &str) {
+        self.writer
+            .write_all(format!("{line}\r\n").as_bytes())
+            .unwrap();
+    }
+
+    /// Sends raw bytes.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+    }
+
+    /// Sends `VERB trid ... len` + payload (the length is appended).
+    pub fn send_payload(&mut self, head: &str, payload: &[u8]) {
+        let mut bytes = format!("{head} {}\r\n", payload.len()).into_bytes();
+        bytes.extend_from_slice(payload);
+        self.send_raw(&bytes);
+    }
+
+    /// Reads one line (without CRLF).
+    pub fn line(&mut self) -> String {
+        let mut line = String::new();
+        let n = self.reader.read_line(&mut line).expect("read line");
+        assert!(n > 0, "connection closed while a line was expected");
+        assert!(line.ends_with("\r\n"), "line without CRLF: {line:?}");
+        line.truncate(line.len() - 2);
+        line
+    }
+
+    /// Reads a line and asserts it equals `expected`.
+    pub fn expect(&mut self, expected: &str) {
+        let got = self.line();
+        assert_eq!(got, expected);
+    }
+
+    /// Reads a line and asserts its prefix; returns the line.
+    pub fn expect_prefix(&mut self, prefix: &str) -> String {
+        let got = self.line();
+        assert!(got.starts_with(prefix), "expected {prefix:?}…, got {got:?}");
+        got
+    }
+
+    /// Reads a payload command: the line, then as many bytes as its last token says.
+    pub fn read_payload_line(&mut self) -> (String, Vec<u8>) {
+        let line = self.line();
+        let len: usize = line
+            .rsplit(' ')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("no length in {line:?}"));
+        let mut payload = vec![0; len];
+        self.reader.read_exact(&mut payload).expect("payload");
+        (line, payload)
+    }
+
+    /// Asserts the server closes the connection (EOF) without sending more lines.
+    pub fn expect_closed(&mut self) {
+        let mut rest = String::new();
+        match self.reader.read_line(&mut rest) {
+            Ok(0) => {}
+            Ok(_) => panic!("expected close, got {rest:?}"),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => panic!("expected close, got error {e}"),
+        }
+    }
+
+    /// Sends `PNG` and reads lines until `QNG`: everything the server sent before
+    /// the fence (lets a test assert that nothing else arrived, without sleeping).
+    pub fn fence(&mut self) -> Vec<String> {
+        self.send("PNG");
+        let mut lines = Vec::new();
+        loop {
+            let l = self.line();
+            if l == "QNG" || l.starts_with("QNG ") {
+                return lines;
+            }
+            lines.push(l);
+        }
+    }
+}
