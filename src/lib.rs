@@ -8,4 +8,5 @@
 pub mod config;
 pub mod core;
 pub mod proto;
+pub mod server;
 pub mod store;
