@@ -4,6 +4,7 @@
 
 use std::sync::OnceLock;
 
+use tokio::sync::Semaphore;
 use tracing::{error, warn};
 
 use crate::core::auth::{hash_password, verify_password};
@@ -24,9 +25,10 @@ pub enum LoginError {
 /// Checks `password` for the account `email` (compared lower-cased) and returns
 /// the account as stored.
 ///
-/// The argon2 verification runs on the blocking pool. An unknown account costs
-/// the same hash work as a known one, so response time does not reveal which
-/// accounts exist. Store failures are logged here and reported as
+/// The argon2 verification runs on the blocking pool, at most a few at once
+/// (each one takes tens of MiB), so a login storm queues here instead of
+/// exhausting memory. An unknown account costs the same hash work as a known
+/// one, so response time does not reveal which accounts exist. Store failures are logged here and reported as
 /// [`LoginError::Unavailable`]; neither the password nor store internals reach
 /// the caller's client.
 pub async fn check_password(
@@ -43,13 +45,20 @@ pub async fn check_password(
             return Err(LoginError::Unavailable);
         }
     };
+    let Ok(permit) = verify_slots().acquire().await else {
+        error!("password verification slots closed");
+        return Err(LoginError::Unavailable);
+    };
     let password = password.to_owned();
-    let verified = tokio::task::spawn_blocking(move || match phc {
-        Some(phc) => verify_password(&phc, &password),
-        None => {
-            // Same work as a real check; the result is thrown away.
-            let _ = verify_password(decoy_hash(), &password);
-            false
+    let verified = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        match phc {
+            Some(phc) => verify_password(&phc, &password),
+            None => {
+                // Same work as a real check; the result is thrown away.
+                let _ = verify_password(decoy_hash(), &password);
+                false
+            }
         }
     })
     .await;
@@ -61,6 +70,15 @@ pub async fn check_password(
             Err(LoginError::Unavailable)
         }
     }
+}
+
+/// Permits for concurrent argon2 verifications: one per CPU, at least two.
+fn verify_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        Semaphore::new(cpus.max(2))
+    })
 }
 
 /// An argon2 hash of a fixed string, made once, checked against when the account
