@@ -2,11 +2,15 @@
 //!
 //! Layers (see DESIGN §3): `proto` (codec, no I/O), `core` (domain rules), `server`
 //! (listeners, connection actors, role handlers), `store` (SQLite/PostgreSQL),
-//! `route` (how events reach users), `config`.
+//! `route` (how events reach users), `config`; `daemon` runs it all.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod core;
+pub mod daemon;
 pub mod proto;
 pub mod route;
+pub mod server;
 pub mod store;
+
+pub use daemon::{ServeError, serve};

@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod context;
 pub mod gate;
+pub mod http;
 pub mod listener;
 pub mod ns;
 pub mod outbox;

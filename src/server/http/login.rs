@@ -1,0 +1,89 @@
+//! The password check shared by every login path (Passport 1.4 over HTTP now,
+//! the notification role later): store lookup, then argon2 verification off the
+//! async runtime.
+
+use std::sync::OnceLock;
+
+use tokio::sync::Semaphore;
+use tracing::{error, warn};
+
+use crate::core::auth::{hash_password, verify_password};
+use crate::core::model::Account;
+use crate::store::{Store, StoreError};
+
+/// Why a login was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown account or wrong password (deliberately not told apart).
+    #[error("bad credentials")]
+    BadCredentials,
+    /// The credential store could not answer; the client may retry later.
+    #[error("credential store unavailable")]
+    Unavailable,
+}
+
+/// Checks `password` for the account `email` (compared lower-cased) and returns
+/// the account as stored.
+///
+/// The argon2 verification runs on the blocking pool, at most a few at once
+/// (each one takes tens of MiB), so a login storm queues here instead of
+/// exhausting memory. An unknown account costs the same hash work as a known
+/// one, so response time does not reveal which accounts exist. Store failures are logged here and reported as
+/// [`LoginError::Unavailable`]; neither the password nor store internals reach
+/// the caller's client.
+pub async fn check_password(
+    store: &Store,
+    email: &str,
+    password: &str,
+) -> Result<Account, LoginError> {
+    let email = email.to_lowercase();
+    let (account, phc) = match store.credentials(&email).await {
+        Ok(creds) => (Some(creds.account), Some(creds.password_hash)),
+        Err(StoreError::UnknownUser) => (None, None),
+        Err(e) => {
+            warn!(error = %e, "credential lookup failed");
+            return Err(LoginError::Unavailable);
+        }
+    };
+    let Ok(permit) = verify_slots().acquire().await else {
+        error!("password verification slots closed");
+        return Err(LoginError::Unavailable);
+    };
+    let password = password.to_owned();
+    let verified = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        match phc {
+            Some(phc) => verify_password(&phc, &password),
+            None => {
+                // Same work as a real check; the result is thrown away.
+                let _ = verify_password(decoy_hash(), &password);
+                false
+            }
+        }
+    })
+    .await;
+    match (verified, account) {
+        (Ok(true), Some(account)) => Ok(account),
+        (Ok(_), _) => Err(LoginError::BadCredentials),
+        (Err(e), _) => {
+            error!(error = %e, "password verification task failed");
+            Err(LoginError::Unavailable)
+        }
+    }
+}
+
+/// Permits for concurrent argon2 verifications: one per CPU, at least two.
+fn verify_slots() -> &'static Semaphore {
+    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
+        Semaphore::new(cpus.max(2))
+    })
+}
+
+/// An argon2 hash of a fixed string, made once, checked against when the account
+/// does not exist.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("msnpd decoy password, never a real one"))
+}
