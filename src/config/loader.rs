@@ -255,13 +255,14 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         }
         match listener.bind.parse::<SocketAddr>() {
             Ok(addr) => {
-                if listener.enabled && addr.port() != 0 {
-                    if let Some(other) = bound.insert(addr, name) {
-                        bad(
-                            &key("bind"),
-                            format!("{addr} is also bound by listener `{other}`"),
-                        );
-                    }
+                if listener.enabled
+                    && addr.port() != 0
+                    && let Some(other) = bound.insert(addr, name)
+                {
+                    bad(
+                        &key("bind"),
+                        format!("{addr} is also bound by listener `{other}`"),
+                    );
                 }
             }
             Err(_) => bad(
@@ -269,13 +270,13 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
                 format!("`{}` is not an ip:port address", listener.bind),
             ),
         }
-        if let Some(advertise) = &listener.advertise {
-            if !is_host_port(advertise) {
-                bad(
-                    &key("advertise"),
-                    format!("`{advertise}` is not a host:port address"),
-                );
-            }
+        if let Some(advertise) = &listener.advertise
+            && !is_host_port(advertise)
+        {
+            bad(
+                &key("advertise"),
+                format!("`{advertise}` is not a host:port address"),
+            );
         }
         if listener.tls == TlsMode::Implicit {
             bad(
