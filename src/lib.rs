@@ -5,6 +5,7 @@
 //! `route` (how events reach users), `config`; `daemon` runs it all.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod config;
 pub mod core;
 pub mod daemon;

@@ -2,6 +2,7 @@
 //! switchboards and authentication. Never imports `proto`.
 
 pub mod auth;
+pub mod challenge;
 pub mod lists;
 pub mod model;
 pub mod presence;
