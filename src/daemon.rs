@@ -97,17 +97,16 @@ pub async fn serve(
             target: l.target.clone(),
         });
     }
-    let advertised = |name: &str| {
-        bound
-            .iter()
-            .find(|b| b.name == name)
-            .map(|b| b.advertised.clone())
-    };
+    let by_name: BTreeMap<String, (Role, String)> = bound
+        .iter()
+        .map(|b| (b.name.clone(), (b.role, b.advertised.clone())))
+        .collect();
+    let advertised = |name: &str| by_name.get(name).map(|(_, a)| a.clone());
     let first_of = |role: Role| {
-        bound
-            .iter()
-            .find(|b| b.role == role)
-            .map(|b| b.advertised.clone())
+        by_name
+            .values()
+            .find(|(r, _)| *r == role)
+            .map(|(_, a)| a.clone())
     };
     let sb_addr = first_of(Role::Switchboard).unwrap_or_default();
     if sb_addr.is_empty() && bound.iter().any(|b| b.role == Role::Notification) {

@@ -90,7 +90,7 @@ fn config_in(dir: &tempfile::TempDir) -> Config {
 }
 
 #[tokio::test]
-#[ignore = "needs the SQLite store backend (being written on another branch)"]
+
 async fn add_list_delete_users() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(&dir);
@@ -125,7 +125,7 @@ async fn add_list_delete_users() {
 }
 
 #[tokio::test]
-#[ignore = "needs the SQLite store backend (being written on another branch)"]
+
 async fn passwords_and_md5_verifiers_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config_in(&dir);
@@ -169,7 +169,7 @@ async fn passwords_and_md5_verifiers_are_stored() {
 }
 
 #[tokio::test]
-#[ignore = "needs the SQLite store backend (being written on another branch)"]
+
 async fn tickets_use_the_store_secret_or_the_configured_one() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = config_in(&dir);
