@@ -4,20 +4,22 @@
 //! throw-away schema), plus file-backed SQLite checks (pragmas, reopening,
 //! concurrent writers) and a check that both backends ship the same migrations.
 
-use std::future::Future;
-use std::pin::Pin;
+#[cfg(feature = "postgres")]
+use std::{future::Future, pin::Pin};
 
 use super::testing;
 use super::*;
 use crate::core::lists::{ListSet, MAX_GROUPS, MAX_LIST_ENTRIES};
 
 /// One contract case.
+#[cfg(feature = "postgres")]
 type Case = for<'a> fn(&'a Store) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// Declares the cases: a `CASES` table and one in-memory SQLite test per case.
 macro_rules! cases {
     ($($name:ident),* $(,)?) => {
         /// Every contract case with its name.
+        #[cfg(feature = "postgres")]
         const CASES: &[(&str, Case)] = &[$((stringify!($name), |store| Box::pin($name(store)))),*];
 
         /// Each case on a fresh in-memory SQLite store.
@@ -1151,6 +1153,7 @@ fn backends_ship_the_same_migrations() {
 }
 
 /// Runs every case, each on a store from `make`; returns the failures.
+#[cfg(feature = "postgres")]
 async fn run_cases<F, Fut>(make: F) -> Vec<String>
 where
     F: Fn() -> Fut,
@@ -1240,6 +1243,7 @@ async fn sqlite_file_is_durable_and_survives_reopening() {
     let store = Store::connect(&url, 4).await.unwrap();
     assert!(path.exists(), "database file was not created");
     store.migrate().await.unwrap();
+    #[allow(irrefutable_let_patterns)] // without the postgres feature
     let Store::Sqlite(sqlite) = &store else {
         panic!("not a SQLite store");
     };

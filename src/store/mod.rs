@@ -5,7 +5,13 @@
 //! stores; the contract suite (`contract_tests.rs`) runs on every backend.
 //!
 //! Every edit of a user's lists, groups, settings, nick or phones runs in one
-//! transaction and bumps that user's list version by exactly one.
+//! transaction and bumps that user's list version by exactly one; a refused edit
+//! changes nothing. Edits naming an owner id that does not exist fail with
+//! [`StoreError::UnknownUser`]. Emails are stored and compared as given (callers
+//! lower-case them).
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("msnpd needs a store backend: enable cargo feature `sqlite` or `postgres`");
 
 use crate::core::lists::{List, NewContactPrompt, Privacy};
 use crate::core::model::{Account, ContactList, Credentials, Group};
