@@ -120,13 +120,24 @@ pub enum Command {
     /// `RMG trid group`: remove a group.
     Rmg { trid: TrId, group: u32 },
     /// `REG trid group name [0]`: rename a group.
-    Reg { trid: TrId, group: u32, name: String },
+    Reg {
+        trid: TrId,
+        group: u32,
+        name: String,
+    },
     /// `REA trid email nick`: change a friendly name.
-    Rea { trid: TrId, email: String, nick: String },
+    Rea {
+        trid: TrId,
+        email: String,
+        nick: String,
+    },
     /// `BLP trid AL|BL`.
     Blp { trid: TrId, privacy: Privacy },
     /// `GTC trid A|N`.
-    Gtc { trid: TrId, prompt: NewContactPrompt },
+    Gtc {
+        trid: TrId,
+        prompt: NewContactPrompt,
+    },
     /// `PRP trid KIND [value]`: set (or clear, when absent) an own phone number.
     Prp {
         trid: TrId,

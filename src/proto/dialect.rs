@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn tokens() {
         assert_eq!(Dialect::from_token("MSNP8"), Some(Dialect::MSNP8));
-        assert_eq!(Dialect::from_token("MSNP12").map(Dialect::version), Some(12));
+        assert_eq!(
+            Dialect::from_token("MSNP12").map(Dialect::version),
+            Some(12)
+        );
         assert_eq!(Dialect::from_token("MSNP13"), None);
         assert_eq!(Dialect::from_token("MSNP1"), None);
         assert_eq!(Dialect::from_token("CVR0"), None);

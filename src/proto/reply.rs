@@ -56,7 +56,10 @@ pub enum Reply {
     /// `CODE trid`.
     Error { code: ErrorCode, trid: TrId },
     /// `VER trid MSNPx`, or `VER trid 0` when no offered dialect is served.
-    Ver { trid: TrId, dialect: Option<Dialect> },
+    Ver {
+        trid: TrId,
+        dialect: Option<Dialect>,
+    },
     /// `CVR trid recommended minimum download url info`.
     Cvr { trid: TrId, info: CvrInfo },
     /// `INF trid MD5` (MSNP2–7).
@@ -73,7 +76,11 @@ pub enum Reply {
         verified: bool,
     },
     /// Switchboard login success: `USR trid OK email nick`.
-    SbUsrOk { trid: TrId, email: String, nick: String },
+    SbUsrOk {
+        trid: TrId,
+        email: String,
+        nick: String,
+    },
     /// `XFR trid NS host:port ...` (shape by dialect): go to this notification server.
     XfrNs {
         trid: TrId,
@@ -126,11 +133,23 @@ pub enum Reply {
         group: Option<u32>,
     },
     /// `ADG trid version name id 0`.
-    GroupAdded { trid: TrId, version: u32, group: Group },
+    GroupAdded {
+        trid: TrId,
+        version: u32,
+        group: Group,
+    },
     /// `RMG trid version id`.
-    GroupRemoved { trid: TrId, version: u32, group: u32 },
+    GroupRemoved {
+        trid: TrId,
+        version: u32,
+        group: u32,
+    },
     /// `REG trid version id name 0`.
-    GroupRenamed { trid: TrId, version: u32, group: Group },
+    GroupRenamed {
+        trid: TrId,
+        version: u32,
+        group: Group,
+    },
     /// `REA trid version email nick`.
     Rea {
         trid: TrId,

@@ -1,6 +1,17 @@
 //! Storage that speaks the domain: one [`Store`] enum over the SQLite and PostgreSQL
 //! backends (cargo features `sqlite` and `postgres`). SQL lives in each backend's
-//! file; migrations live per backend under `migrations/` with the same version list.
+//! file; the rules of edits live once in `rules.rs`; migrations live per backend
+//! under `migrations/` with the same version list. `testing` gives tests throw-away
+//! stores; the contract suite (`contract_tests.rs`) runs on every backend.
+//!
+//! Every edit of a user's lists, groups, settings, nick or phones runs in one
+//! transaction and bumps that user's list version by exactly one; a refused edit
+//! changes nothing. Edits naming an owner id that does not exist fail with
+//! [`StoreError::UnknownUser`]. Emails are stored and compared as given (callers
+//! lower-case them).
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("msnpd needs a store backend: enable cargo feature `sqlite` or `postgres`");
 
 use crate::core::lists::{List, NewContactPrompt, Privacy};
 use crate::core::model::{Account, ContactList, Credentials, Group};
@@ -51,10 +62,28 @@ pub enum StoreError {
 /// Result of store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl From<sqlx::Error> for StoreError {
+    /// Backend failures become [`StoreError::Unavailable`]; the message is for logs
+    /// (sqlx errors do not carry SQL text) and must not be sent to clients.
+    fn from(err: sqlx::Error) -> Self {
+        StoreError::Unavailable(err.to_string())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(err: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Unavailable(format!("migration failed: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod contract_tests;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod rules;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod testing;
 
 use crate::core::model::UserId;
 
@@ -147,7 +176,8 @@ impl Store {
         dispatch!(self, s => s.create_user(email, nick, password_hash, md5).await)
     }
 
-    /// Replaces an account's password hash and MD5 verifier.
+    /// Replaces an account's password hash and MD5 verifier (`None` clears them).
+    /// Does not change the list version. UnknownUser if there is no such account.
     pub async fn set_password(
         &self,
         email: &str,
@@ -157,12 +187,13 @@ impl Store {
         dispatch!(self, s => s.set_password(email, password_hash, md5).await)
     }
 
-    /// Deletes an account and every list entry that names it.
+    /// Deletes an account and every list entry that names it; every user who had it
+    /// on a list gets a new list version. UnknownUser if there is no such account.
     pub async fn delete_user(&self, email: &str) -> StoreResult<()> {
         dispatch!(self, s => s.delete_user(email).await)
     }
 
-    /// Every account, by email.
+    /// Every account, ascending by email (byte order).
     pub async fn list_users(&self) -> StoreResult<Vec<Account>> {
         dispatch!(self, s => s.list_users().await)
     }
@@ -177,12 +208,14 @@ impl Store {
         dispatch!(self, s => s.credentials(email).await)
     }
 
-    /// The user's whole contact list and settings.
+    /// The user's whole contact list and settings, read in one snapshot.
+    /// UnknownUser if there is no such account.
     pub async fn contact_list(&self, user: UserId) -> StoreResult<ContactList> {
         dispatch!(self, s => s.contact_list(user).await)
     }
 
-    /// The user's own phone numbers.
+    /// The user's own phone numbers, in `BPR` order (PHH, PHW, PHM, MOB).
+    /// UnknownUser if there is no such account.
     pub async fn phones(&self, user: UserId) -> StoreResult<Vec<(PhoneKind, String)>> {
         dispatch!(self, s => s.phones(user).await)
     }
@@ -191,6 +224,11 @@ impl Store {
     /// group means group 0). FL adds also put the owner on the contact's RL.
     /// Errors: UnknownUser, AlreadyInList (or already in that group),
     /// InOppositeList (AL/BL), ListFull, UnknownGroup.
+    ///
+    /// An FL add of a contact already on FL, with a group it is not in yet, only adds
+    /// that membership (no reverse-list change). `group` is ignored for AL, BL and
+    /// RL. RL adds are not refused here (clients may not edit RL: the caller checks)
+    /// and are not limited in size.
     pub async fn add_contact(
         &self,
         owner: UserId,
@@ -202,8 +240,11 @@ impl Store {
     }
 
     /// Removes `contact_email` from `owner`'s `list`. For FL with a group, only
-    /// that group membership goes (NotInList if not in it); FL without a group
-    /// removes the entry and the owner from the contact's RL.
+    /// that group membership goes (NotInList if not in it, UnknownGroup if the group
+    /// does not exist; the contact stays on FL even with no group left); FL without
+    /// a group removes the entry, all its memberships and the owner from the
+    /// contact's RL. Errors: UnknownUser (owner), NotInList (also for an email with
+    /// no account), UnknownGroup. `group` is ignored for AL, BL and RL.
     pub async fn remove_contact(
         &self,
         owner: UserId,
@@ -214,17 +255,19 @@ impl Store {
         dispatch!(self, s => s.remove_contact(owner, list, contact_email, group).await)
     }
 
-    /// Adds a group with the lowest free id; returns the new version and the group.
+    /// Adds a group with the lowest free id ≥ 1; returns the new version and the
+    /// group. TooManyGroups when the user has `MAX_GROUPS` groups (group 0 included).
     pub async fn add_group(&self, owner: UserId, name: &str) -> StoreResult<(u32, Group)> {
         dispatch!(self, s => s.add_group(owner, name).await)
     }
 
     /// Removes a group (its members stay in FL, losing that membership).
+    /// CannotRemoveGroupZero for group 0, UnknownGroup if there is no such group.
     pub async fn remove_group(&self, owner: UserId, group: u32) -> StoreResult<u32> {
         dispatch!(self, s => s.remove_group(owner, group).await)
     }
 
-    /// Renames a group.
+    /// Renames a group (group 0 too). UnknownGroup if there is no such group.
     pub async fn rename_group(&self, owner: UserId, group: u32, name: &str) -> StoreResult<u32> {
         dispatch!(self, s => s.rename_group(owner, group, name).await)
     }
@@ -244,7 +287,8 @@ impl Store {
         dispatch!(self, s => s.set_prompt(user, prompt).await)
     }
 
-    /// Sets (or clears, with `None`) one of the user's phone numbers.
+    /// Sets (or clears, with `None`) one of the user's phone numbers; always bumps
+    /// the list version.
     pub async fn set_phone(
         &self,
         user: UserId,

@@ -1,121 +1,688 @@
-//! The sqlite backend (stub until the store lands).
+//! The SQLite backend: connection setup (WAL, synchronous=FULL, foreign keys,
+//! busy timeout), its migrations, the read queries, and the SQL of the edit
+//! primitives that `rules.rs` drives. Write transactions are `BEGIN IMMEDIATE`, so
+//! edits are serial and never fail to upgrade a read lock.
 
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Transaction};
+
+use super::rules::{self, ContactRow, EditTx};
 use super::*;
+use crate::core::lists::ListSet;
 use crate::core::model::UserId;
 
-/// sqlite store.
+/// The SQLite migrations (same version list as the PostgreSQL ones).
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+
+/// How long a connection waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a caller waits for a free pooled connection.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A store on one SQLite database file (or an in-memory database for tests).
 #[derive(Debug, Clone)]
-pub struct SqliteStore;
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// Whether `url` names an in-memory database (`sqlite::memory:`, `mode=memory`).
+fn is_memory_url(url: &str) -> bool {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (database, params) = rest.split_once('?').unwrap_or((rest, ""));
+    database == ":memory:" || params.split('&').any(|param| param == "mode=memory")
+}
 
 impl SqliteStore {
-    /// connect
+    /// Opens `url` (`sqlite://PATH` or `sqlite::memory:`) with at most
+    /// `max_connections` connections, creating the file and its directory.
+    /// An in-memory database uses exactly one connection, kept open for the
+    /// store's life, so every query sees the same data.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
-        let _ = (url, max_connections);
-        todo!()
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|err| StoreError::BadUrl(format!("{url}: {err}")))?
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .synchronous(SqliteSynchronous::Full);
+        let pool_options = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let pool = if is_memory_url(url) {
+            pool_options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await?
+        } else {
+            let path = options.get_filename().to_path_buf();
+            if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                create_dir(dir).await?;
+            }
+            pool_options
+                .max_connections(max_connections.max(1))
+                .connect_with(
+                    options
+                        .create_if_missing(true)
+                        .journal_mode(SqliteJournalMode::Wal),
+                )
+                .await?
+        };
+        Ok(SqliteStore { pool })
     }
-    /// migrate
+
+    /// The connection pool (tests inspect pragmas through it).
+    #[cfg(test)]
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Applies pending migrations.
     pub async fn migrate(&self) -> StoreResult<()> {
-        let _ = ();
-        todo!()
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
     }
-    /// ping
+
+    /// Checks that the database answers.
     pub async fn ping(&self) -> StoreResult<()> {
-        let _ = ();
-        todo!()
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
-    /// close
+
+    /// Closes the pool; the last connection to close checkpoints the WAL.
     pub async fn close(&self) {
-        let _ = ();
-        todo!()
+        self.pool.close().await;
     }
-    /// ticket_secret
+
+    /// Starts a write transaction (`BEGIN IMMEDIATE`: takes the write lock now).
+    async fn write(&self) -> StoreResult<SqliteTx> {
+        Ok(SqliteTx(self.pool.begin_with("BEGIN IMMEDIATE").await?))
+    }
+
+    /// The ticket-signing secret, created on first use (first writer wins).
     pub async fn ticket_secret(&self) -> StoreResult<Vec<u8>> {
-        let _ = ();
-        todo!()
+        let candidate: [u8; rules::TICKET_SECRET_LEN] = rand::random();
+        sqlx::query(
+            "INSERT INTO server_secrets (name, value) VALUES ($1, $2) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(rules::TICKET_SECRET_NAME)
+        .bind(candidate.as_slice())
+        .execute(&self.pool)
+        .await?;
+        let secret: Vec<u8> =
+            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+                .bind(rules::TICKET_SECRET_NAME)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(secret)
     }
-    /// create_user
-    pub async fn create_user(&self, email: &str, nick: &str, password_hash: &str, md5: Option<(&str, &str)>) -> StoreResult<Account> {
-        let _ = (email, nick, password_hash, md5);
-        todo!()
+
+    /// Creates an account with group 0 and default settings.
+    pub async fn create_user(
+        &self,
+        email: &str,
+        nick: &str,
+        password_hash: &str,
+        md5: Option<(&str, &str)>,
+    ) -> StoreResult<Account> {
+        rules::create_user(self.write().await?, email, nick, password_hash, md5).await
     }
-    /// set_password
-    pub async fn set_password(&self, email: &str, password_hash: &str, md5: Option<(&str, &str)>) -> StoreResult<()> {
-        let _ = (email, password_hash, md5);
-        todo!()
+
+    /// Replaces an account's password hash and MD5 verifier.
+    pub async fn set_password(
+        &self,
+        email: &str,
+        password_hash: &str,
+        md5: Option<(&str, &str)>,
+    ) -> StoreResult<()> {
+        let result = sqlx::query(
+            "UPDATE users SET password_hash = $1, md5_salt = $2, md5_verifier = $3 \
+             WHERE email = $4",
+        )
+        .bind(password_hash)
+        .bind(md5.map(|(salt, _)| salt))
+        .bind(md5.map(|(_, verifier)| verifier))
+        .bind(email)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::UnknownUser);
+        }
+        Ok(())
     }
-    /// delete_user
+
+    /// Deletes an account and every entry naming it.
     pub async fn delete_user(&self, email: &str) -> StoreResult<()> {
-        let _ = (email,);
-        todo!()
+        rules::delete_user(self.write().await?, email).await
     }
-    /// list_users
+
+    /// Every account, ascending by email.
     pub async fn list_users(&self) -> StoreResult<Vec<Account>> {
-        let _ = ();
-        todo!()
+        let rows = sqlx::query("SELECT id, email, nick FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(account_from_row).collect()
     }
-    /// account
+
+    /// The account with this email.
     pub async fn account(&self, email: &str) -> StoreResult<Account> {
-        let _ = (email,);
-        todo!()
+        let row = sqlx::query("SELECT id, email, nick FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::UnknownUser)?;
+        account_from_row(&row)
     }
-    /// credentials
+
+    /// The account and its password data.
     pub async fn credentials(&self, email: &str) -> StoreResult<Credentials> {
-        let _ = (email,);
-        todo!()
+        let row = sqlx::query(
+            "SELECT id, email, nick, password_hash, md5_salt, md5_verifier \
+             FROM users WHERE email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::UnknownUser)?;
+        Ok(Credentials {
+            account: account_from_row(&row)?,
+            password_hash: row.try_get("password_hash")?,
+            md5_salt: row.try_get("md5_salt")?,
+            md5_verifier: row.try_get("md5_verifier")?,
+        })
     }
-    /// contact_list
+
+    /// The user's whole contact list, read in one transaction (one WAL snapshot).
     pub async fn contact_list(&self, user: UserId) -> StoreResult<ContactList> {
-        let _ = (user,);
-        todo!()
+        let mut tx = self.pool.begin().await?;
+        let settings = sqlx::query("SELECT list_version, privacy, prompt FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::UnknownUser)?;
+        let groups: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT group_id, name FROM contact_groups WHERE owner_id = $1 ORDER BY group_id",
+        )
+        .bind(user)
+        .fetch_all(&mut *tx)
+        .await?;
+        let contacts = sqlx::query(
+            "SELECT c.contact_id, u.email, u.nick, c.lists \
+             FROM contacts c JOIN users u ON u.id = c.contact_id \
+             WHERE c.owner_id = $1 ORDER BY u.email",
+        )
+        .bind(user)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ContactRow {
+                id: row.try_get("contact_id")?,
+                email: row.try_get("email")?,
+                nick: row.try_get("nick")?,
+                lists: row.try_get("lists")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let members: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT contact_id, group_id FROM group_members WHERE owner_id = $1 \
+             ORDER BY contact_id, group_id",
+        )
+        .bind(user)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let version: i64 = settings.try_get("list_version")?;
+        let privacy: String = settings.try_get("privacy")?;
+        let prompt: String = settings.try_get("prompt")?;
+        rules::assemble_contact_list(version, &privacy, &prompt, groups, contacts, members)
     }
-    /// phones
+
+    /// The user's phone numbers in `BPR` order.
     pub async fn phones(&self, user: UserId) -> StoreResult<Vec<(PhoneKind, String)>> {
-        let _ = (user,);
-        todo!()
+        let mut tx = self.pool.begin().await?;
+        let exists = sqlx::query("SELECT 1 FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some();
+        if !exists {
+            return Err(StoreError::UnknownUser);
+        }
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, value FROM phones WHERE user_id = $1")
+                .bind(user)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        let mut phones = rows
+            .into_iter()
+            .map(|(kind, value)| Ok((rules::phone_kind_from_db(&kind)?, value)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        rules::sort_phones(&mut phones);
+        Ok(phones)
     }
-    /// add_contact
-    pub async fn add_contact(&self, owner: UserId, list: List, contact_email: &str, group: Option<u32>) -> StoreResult<ListChange> {
-        let _ = (owner, list, contact_email, group);
-        todo!()
+
+    /// Adds a contact to one of the owner's lists.
+    pub async fn add_contact(
+        &self,
+        owner: UserId,
+        list: List,
+        contact_email: &str,
+        group: Option<u32>,
+    ) -> StoreResult<ListChange> {
+        rules::add_contact(self.write().await?, owner, list, contact_email, group).await
     }
-    /// remove_contact
-    pub async fn remove_contact(&self, owner: UserId, list: List, contact_email: &str, group: Option<u32>) -> StoreResult<ListChange> {
-        let _ = (owner, list, contact_email, group);
-        todo!()
+
+    /// Removes a contact from one of the owner's lists.
+    pub async fn remove_contact(
+        &self,
+        owner: UserId,
+        list: List,
+        contact_email: &str,
+        group: Option<u32>,
+    ) -> StoreResult<ListChange> {
+        rules::remove_contact(self.write().await?, owner, list, contact_email, group).await
     }
-    /// add_group
+
+    /// Adds a group with the lowest free id.
     pub async fn add_group(&self, owner: UserId, name: &str) -> StoreResult<(u32, Group)> {
-        let _ = (owner, name);
-        todo!()
+        rules::add_group(self.write().await?, owner, name).await
     }
-    /// remove_group
+
+    /// Removes a group.
     pub async fn remove_group(&self, owner: UserId, group: u32) -> StoreResult<u32> {
-        let _ = (owner, group);
-        todo!()
+        rules::remove_group(self.write().await?, owner, group).await
     }
-    /// rename_group
+
+    /// Renames a group.
     pub async fn rename_group(&self, owner: UserId, group: u32, name: &str) -> StoreResult<u32> {
-        let _ = (owner, group, name);
-        todo!()
+        rules::rename_group(self.write().await?, owner, group, name).await
     }
-    /// set_nick
+
+    /// Sets the friendly name.
     pub async fn set_nick(&self, user: UserId, nick: &str) -> StoreResult<u32> {
-        let _ = (user, nick);
-        todo!()
+        rules::set_nick(self.write().await?, user, nick).await
     }
-    /// set_privacy
+
+    /// Sets `BLP`.
     pub async fn set_privacy(&self, user: UserId, privacy: Privacy) -> StoreResult<u32> {
-        let _ = (user, privacy);
-        todo!()
+        rules::set_privacy(self.write().await?, user, privacy).await
     }
-    /// set_prompt
+
+    /// Sets `GTC`.
     pub async fn set_prompt(&self, user: UserId, prompt: NewContactPrompt) -> StoreResult<u32> {
-        let _ = (user, prompt);
-        todo!()
+        rules::set_prompt(self.write().await?, user, prompt).await
     }
-    /// set_phone
-    pub async fn set_phone(&self, user: UserId, kind: PhoneKind, value: Option<&str>) -> StoreResult<u32> {
-        let _ = (user, kind, value);
-        todo!()
+
+    /// Sets or clears a phone number.
+    pub async fn set_phone(
+        &self,
+        user: UserId,
+        kind: PhoneKind,
+        value: Option<&str>,
+    ) -> StoreResult<u32> {
+        rules::set_phone(self.write().await?, user, kind, value).await
+    }
+}
+
+/// Creates the database's directory.
+async fn create_dir(dir: &Path) -> StoreResult<()> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|err| StoreError::Unavailable(format!("cannot create {}: {err}", dir.display())))
+}
+
+/// An [`Account`] from a row with `id`, `email`, `nick`.
+fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Account> {
+    Ok(Account {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        nick: row.try_get("nick")?,
+    })
+}
+
+/// One SQLite write transaction.
+struct SqliteTx(Transaction<'static, Sqlite>);
+
+impl EditTx for SqliteTx {
+    async fn commit(self) -> StoreResult<()> {
+        self.0.commit().await?;
+        Ok(())
+    }
+
+    async fn lock_user(&mut self, id: UserId) -> StoreResult<bool> {
+        // The whole database is already locked by BEGIN IMMEDIATE.
+        Ok(sqlx::query("SELECT 1 FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.0)
+            .await?
+            .is_some())
+    }
+
+    async fn user_by_id(&mut self, id: UserId) -> StoreResult<Option<Account>> {
+        sqlx::query("SELECT id, email, nick FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.0)
+            .await?
+            .as_ref()
+            .map(account_from_row)
+            .transpose()
+    }
+
+    async fn user_by_email(&mut self, email: &str) -> StoreResult<Option<Account>> {
+        sqlx::query("SELECT id, email, nick FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&mut *self.0)
+            .await?
+            .as_ref()
+            .map(account_from_row)
+            .transpose()
+    }
+
+    async fn insert_user(
+        &mut self,
+        email: &str,
+        nick: &str,
+        password_hash: &str,
+        md5: Option<(&str, &str)>,
+    ) -> StoreResult<Option<UserId>> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO users (email, nick, password_hash, md5_salt, md5_verifier) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING id",
+        )
+        .bind(email)
+        .bind(nick)
+        .bind(password_hash)
+        .bind(md5.map(|(salt, _)| salt))
+        .bind(md5.map(|(_, verifier)| verifier))
+        .fetch_optional(&mut *self.0)
+        .await?)
+    }
+
+    async fn delete_user(&mut self, id: UserId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn owners_listing(&mut self, contact: UserId) -> StoreResult<Vec<UserId>> {
+        Ok(sqlx::query_scalar(
+            "SELECT owner_id FROM contacts WHERE contact_id = $1 AND owner_id <> $1 \
+             ORDER BY owner_id",
+        )
+        .bind(contact)
+        .fetch_all(&mut *self.0)
+        .await?)
+    }
+
+    async fn bump_owners_listing(&mut self, contact: UserId) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE users SET list_version = list_version + 1 WHERE id IN \
+             (SELECT owner_id FROM contacts WHERE contact_id = $1 AND owner_id <> $1)",
+        )
+        .bind(contact)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn bump_version(&mut self, id: UserId) -> StoreResult<u32> {
+        let version: i64 = sqlx::query_scalar(
+            "UPDATE users SET list_version = list_version + 1 WHERE id = $1 \
+             RETURNING list_version",
+        )
+        .bind(id)
+        .fetch_optional(&mut *self.0)
+        .await?
+        .ok_or(StoreError::UnknownUser)?;
+        rules::version_from_db(version)
+    }
+
+    async fn lists(&mut self, owner: UserId, contact: UserId) -> StoreResult<ListSet> {
+        let bits: Option<i64> = sqlx::query_scalar(
+            "SELECT lists FROM contacts WHERE owner_id = $1 AND contact_id = $2",
+        )
+        .bind(owner)
+        .bind(contact)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        bits.map_or(Ok(ListSet::default()), rules::lists_from_db)
+    }
+
+    async fn set_lists(
+        &mut self,
+        owner: UserId,
+        contact: UserId,
+        lists: ListSet,
+    ) -> StoreResult<()> {
+        if lists.is_empty() {
+            sqlx::query("DELETE FROM contacts WHERE owner_id = $1 AND contact_id = $2")
+                .bind(owner)
+                .bind(contact)
+                .execute(&mut *self.0)
+                .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO contacts (owner_id, contact_id, lists) VALUES ($1, $2, $3) \
+                 ON CONFLICT (owner_id, contact_id) DO UPDATE SET lists = excluded.lists",
+            )
+            .bind(owner)
+            .bind(contact)
+            .bind(i64::from(lists.0 & 0x0f))
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn list_len(&mut self, owner: UserId, list: List) -> StoreResult<usize> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contacts WHERE owner_id = $1 AND (lists & $2) <> 0",
+        )
+        .bind(owner)
+        .bind(i64::from(list.bit()))
+        .fetch_one(&mut *self.0)
+        .await?;
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    async fn group_ids(&mut self, owner: UserId) -> StoreResult<Vec<u32>> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT group_id FROM contact_groups WHERE owner_id = $1 ORDER BY group_id",
+        )
+        .bind(owner)
+        .fetch_all(&mut *self.0)
+        .await?;
+        ids.into_iter().map(rules::group_from_db).collect()
+    }
+
+    async fn group_exists(&mut self, owner: UserId, group: u32) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("SELECT 1 FROM contact_groups WHERE owner_id = $1 AND group_id = $2")
+                .bind(owner)
+                .bind(i64::from(group))
+                .fetch_optional(&mut *self.0)
+                .await?
+                .is_some(),
+        )
+    }
+
+    async fn insert_group(&mut self, owner: UserId, group: u32, name: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO contact_groups (owner_id, group_id, name) VALUES ($1, $2, $3)")
+            .bind(owner)
+            .bind(i64::from(group))
+            .bind(name)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_group(&mut self, owner: UserId, group: u32) -> StoreResult<bool> {
+        let result =
+            sqlx::query("DELETE FROM contact_groups WHERE owner_id = $1 AND group_id = $2")
+                .bind(owner)
+                .bind(i64::from(group))
+                .execute(&mut *self.0)
+                .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn rename_group(&mut self, owner: UserId, group: u32, name: &str) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE contact_groups SET name = $3 WHERE owner_id = $1 AND group_id = $2",
+        )
+        .bind(owner)
+        .bind(i64::from(group))
+        .bind(name)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn is_member(&mut self, owner: UserId, contact: UserId, group: u32) -> StoreResult<bool> {
+        Ok(sqlx::query(
+            "SELECT 1 FROM group_members \
+             WHERE owner_id = $1 AND contact_id = $2 AND group_id = $3",
+        )
+        .bind(owner)
+        .bind(contact)
+        .bind(i64::from(group))
+        .fetch_optional(&mut *self.0)
+        .await?
+        .is_some())
+    }
+
+    async fn add_member(&mut self, owner: UserId, contact: UserId, group: u32) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO group_members (owner_id, contact_id, group_id) VALUES ($1, $2, $3)",
+        )
+        .bind(owner)
+        .bind(contact)
+        .bind(i64::from(group))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_member(
+        &mut self,
+        owner: UserId,
+        contact: UserId,
+        group: u32,
+    ) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "DELETE FROM group_members WHERE owner_id = $1 AND contact_id = $2 AND group_id = $3",
+        )
+        .bind(owner)
+        .bind(contact)
+        .bind(i64::from(group))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    async fn clear_members(&mut self, owner: UserId, contact: UserId) -> StoreResult<()> {
+        sqlx::query("DELETE FROM group_members WHERE owner_id = $1 AND contact_id = $2")
+            .bind(owner)
+            .bind(contact)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn settings(&mut self, user: UserId) -> StoreResult<(Privacy, NewContactPrompt)> {
+        let (privacy, prompt): (String, String) =
+            sqlx::query_as("SELECT privacy, prompt FROM users WHERE id = $1")
+                .bind(user)
+                .fetch_optional(&mut *self.0)
+                .await?
+                .ok_or(StoreError::UnknownUser)?;
+        Ok((
+            rules::privacy_from_db(&privacy)?,
+            rules::prompt_from_db(&prompt)?,
+        ))
+    }
+
+    async fn set_privacy(&mut self, user: UserId, privacy: Privacy) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET privacy = $1 WHERE id = $2")
+            .bind(privacy.code())
+            .bind(user)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_prompt(&mut self, user: UserId, prompt: NewContactPrompt) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET prompt = $1 WHERE id = $2")
+            .bind(prompt.code())
+            .bind(user)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_nick(&mut self, user: UserId, nick: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE users SET nick = $1 WHERE id = $2")
+            .bind(nick)
+            .bind(user)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_phone(
+        &mut self,
+        user: UserId,
+        kind: PhoneKind,
+        value: Option<&str>,
+    ) -> StoreResult<()> {
+        match value {
+            Some(value) => {
+                sqlx::query(
+                    "INSERT INTO phones (user_id, kind, value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id, kind) DO UPDATE SET value = excluded.value",
+                )
+                .bind(user)
+                .bind(kind.code())
+                .bind(value)
+                .execute(&mut *self.0)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM phones WHERE user_id = $1 AND kind = $2")
+                    .bind(user)
+                    .bind(kind.code())
+                    .execute(&mut *self.0)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_memory_url;
+
+    #[test]
+    fn memory_urls() {
+        assert!(is_memory_url("sqlite::memory:"));
+        assert!(is_memory_url("sqlite://:memory:"));
+        assert!(is_memory_url("sqlite://x.db?mode=memory"));
+        assert!(!is_memory_url("sqlite://data/msnpd.sqlite"));
+        assert!(!is_memory_url(
+            "sqlite:///var/lib/msnpd/msnpd.sqlite?mode=rwc"
+        ));
     }
 }
