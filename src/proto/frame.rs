@@ -139,8 +139,8 @@ impl MsnpCodec {
         self.limits
     }
 
-    /// Whether the decoder is between frames (no partial line or payload pending
-    /// beyond what is in the caller's buffer).
+    /// Whether the codec holds no state of a partial frame: no payload is pending
+    /// and no part of a line has been scanned yet.
     pub fn is_idle(&self) -> bool {
         matches!(self.state, State::Line { scanned: 0 })
     }

@@ -49,3 +49,31 @@ pub(super) fn encode_guid(group: &Group, out: &mut BytesMut) {
         .with(|o| write_group_guid(o, group.id))
         .end();
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+
+    use super::{encode_bitmask, encode_guid, encode_per_list};
+    use crate::core::model::Group;
+    use crate::proto::guid::group_guid;
+
+    #[test]
+    fn encodes_each_shape() {
+        let group = Group {
+            id: 2,
+            name: "Co workers".into(),
+        };
+        let mut out = BytesMut::new();
+        encode_per_list(8, 255, 2, 2, &group, &mut out);
+        encode_bitmask(&group, &mut out);
+        encode_guid(&group, &mut out);
+        assert_eq!(
+            String::from_utf8(out.to_vec()).unwrap(),
+            format!(
+                "LSG 8 255 2 2 2 Co%20workers 0\r\nLSG 2 Co%20workers 0\r\nLSG Co%20workers {}\r\n",
+                group_guid(2)
+            )
+        );
+    }
+}

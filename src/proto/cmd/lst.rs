@@ -113,3 +113,90 @@ pub(super) fn encode_guid(dialect: Dialect, contact: &Contact, out: &mut BytesMu
     }
     line.end();
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+
+    use super::{encode_bitmask, encode_empty_list, encode_guid, encode_per_list};
+    use crate::core::lists::{List, ListSet};
+    use crate::core::model::Contact;
+    use crate::proto::cmd::testutil::d;
+    use crate::proto::guid::contact_guid;
+
+    fn contact(lists: ListSet, groups: &[u32]) -> Contact {
+        Contact {
+            email: "a@b.c".into(),
+            nick: "A b".into(),
+            lists,
+            groups: groups.to_vec(),
+        }
+    }
+
+    fn text(out: BytesMut) -> String {
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn groups_only_on_forward_entries() {
+        let fl_al = ListSet::default().with(List::Forward).with(List::Allow);
+        let al = ListSet::default().with(List::Allow);
+        let mut out = BytesMut::new();
+        encode_bitmask(&contact(fl_al, &[1, 3]), &mut out);
+        encode_bitmask(&contact(al, &[1, 3]), &mut out);
+        assert_eq!(text(out), "LST a@b.c A%20b 3 1,3\r\nLST a@b.c A%20b 2\r\n");
+
+        let mut out = BytesMut::new();
+        encode_per_list(
+            d(7),
+            4,
+            List::Allow,
+            9,
+            1,
+            1,
+            &contact(fl_al, &[1]),
+            &mut out,
+        );
+        encode_per_list(
+            d(7),
+            4,
+            List::Forward,
+            9,
+            1,
+            1,
+            &contact(fl_al, &[]),
+            &mut out,
+        );
+        encode_per_list(
+            d(6),
+            4,
+            List::Forward,
+            9,
+            1,
+            1,
+            &contact(fl_al, &[1]),
+            &mut out,
+        );
+        encode_empty_list(4, List::Block, 9, &mut out);
+        assert_eq!(
+            text(out),
+            "LST 4 AL 9 1 1 a@b.c A%20b\r\n\
+             LST 4 FL 9 1 1 a@b.c A%20b 0\r\n\
+             LST 4 FL 9 1 1 a@b.c A%20b\r\n\
+             LST 4 BL 9 0 0\r\n"
+        );
+    }
+
+    #[test]
+    fn guid_form_skips_group_zero_and_ignores_unknown_bits() {
+        let fl = ListSet(0x10 | 0x01);
+        let c = contact_guid("a@b.c");
+        let mut out = BytesMut::new();
+        encode_guid(d(11), &contact(fl, &[0]), &mut out);
+        encode_guid(d(12), &contact(fl, &[0]), &mut out);
+        assert_eq!(
+            text(out),
+            format!("LST N=a@b.c F=A%20b C={c} 1\r\nLST N=a@b.c F=A%20b C={c} 1 1\r\n")
+        );
+    }
+}
