@@ -97,6 +97,32 @@ impl Dialect {
     pub fn has_verified_flag(self) -> bool {
         self.0 >= 6
     }
+    /// Replies to list edits (`ADD`, `REM`, `BLP`, `GTC`, `PRP`, `REA`, ...) carry the
+    /// list version ("ser") after the TrID (MSNP2–9; dropped with GUIDs in MSNP10).
+    pub fn has_list_versions(self) -> bool {
+        self.0 <= 9
+    }
+    /// `LST` in `SYN` carries a network field (`1`) before the groups (MSNP12+).
+    pub fn has_lst_network_field(self) -> bool {
+        self.0 >= 12
+    }
+    /// How `USR trid OK ...` (notification login success) looks in this dialect.
+    pub fn usr_ok_shape(self) -> UsrOkShape {
+        match self.0 {
+            2..=5 => UsrOkShape::Nick,
+            6..=7 => UsrOkShape::NickVerified,
+            8..=9 => UsrOkShape::NickVerifiedZero,
+            _ => UsrOkShape::VerifiedZero,
+        }
+    }
+    /// Which generation of the `SYN` contact-list download this dialect uses.
+    pub fn sync_shape(self) -> SyncShape {
+        match self.0 {
+            2..=7 => SyncShape::PerList,
+            8..=9 => SyncShape::Bitmask,
+            _ => SyncShape::Guid,
+        }
+    }
     /// `XFR ... NS` from a dispatch server carries `0 dispatch-addr` (MSNP7+; MSNP3–6
     /// carry only `0`; MSNP2 neither).
     pub fn xfr_ns_shape(self) -> XfrNsShape {
@@ -117,6 +143,33 @@ pub enum XfrNsShape {
     WithZero,
     /// `XFR trid NS host:port 0 dispatch-host:port`
     WithDispatch,
+}
+
+/// How `USR trid OK ...` looks after a notification-server login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsrOkShape {
+    /// `USR trid OK email nick` (MSNP2–5).
+    Nick,
+    /// `USR trid OK email nick verified` (MSNP6–7).
+    NickVerified,
+    /// `USR trid OK email nick verified 0` (MSNP8–9).
+    NickVerifiedZero,
+    /// `USR trid OK email verified 0` (MSNP10+: the nick moves to `PRP MFN`).
+    VerifiedZero,
+}
+
+/// The generation of the `SYN` contact-list download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncShape {
+    /// MSNP2–7: `SYN trid ver`, settings and one `LST trid LIST ver i n ...` block per
+    /// list, each child line carrying the TrID and list version (`LSG` from MSNP7).
+    PerList,
+    /// MSNP8–9: `SYN trid ver ncontacts ngroups`, then children without TrID: one
+    /// `LST email nick bits [groups]` per contact.
+    Bitmask,
+    /// MSNP10–12: timestamps instead of a version, `LSG name guid`,
+    /// `LST N=email F=nick C=guid bits [groups]`.
+    Guid,
 }
 
 impl fmt::Display for Dialect {

@@ -6,6 +6,7 @@ pub mod command;
 pub mod dialect;
 pub mod error_code;
 pub mod frame;
+pub mod guid;
 pub mod payloads;
 pub mod reply;
 

@@ -90,10 +90,6 @@ impl NsSession {
         session.dispatch = Some((ns_addr, own_addr));
         session
     }
-
-    fn email(&self) -> Option<&str> {
-        self.user.as_ref().map(|u| u.account.email.as_str())
-    }
 }
 
 impl Session for NsSession {
