@@ -80,7 +80,9 @@ impl NsSession {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        let unchanged = version.parse::<u32>().ok() == Some(user.list.version);
+        // Version 0 is what a client without a cached list sends: always send the list.
+        let unchanged =
+            user.list.version > 0 && version.parse::<u32>().ok() == Some(user.list.version);
         out.send(Reply::Sync {
             trid,
             list: Box::new(user.list.clone()),
