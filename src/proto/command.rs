@@ -171,6 +171,11 @@ pub enum Command {
         ack: AckMode,
         payload: Bytes,
     },
+    /// `GCF trid filename` (MSNP11–12): ask for a config file (`Shields.xml`).
+    Gcf { trid: TrId, file: String },
+    /// `UUX trid length` + XML payload (MSNP11+): set the personal message and
+    /// current media (`<Data><PSM>..</PSM><CurrentMedia>..</CurrentMedia></Data>`).
+    Uux { trid: TrId, payload: Bytes },
 }
 
 impl Command {
@@ -199,6 +204,8 @@ impl Command {
             Command::Ans { .. } => "ANS",
             Command::Cal { .. } => "CAL",
             Command::Msg { .. } => "MSG",
+            Command::Gcf { .. } => "GCF",
+            Command::Uux { .. } => "UUX",
         }
     }
 
@@ -224,7 +231,9 @@ impl Command {
             | Command::Qry { trid, .. }
             | Command::Ans { trid, .. }
             | Command::Cal { trid, .. }
-            | Command::Msg { trid, .. } => Some(*trid),
+            | Command::Msg { trid, .. }
+            | Command::Gcf { trid, .. }
+            | Command::Uux { trid, .. } => Some(*trid),
             Command::Png | Command::Out => None,
         }
     }

@@ -224,4 +224,14 @@ pub enum Reply {
     Nak { trid: TrId },
     /// `BYE email [1]`: someone left the switchboard (`1` = idle timeout).
     Bye { email: String, idle: bool },
+    /// `GCF trid filename length` + payload (MSNP11–12): a config file.
+    Gcf {
+        trid: TrId,
+        file: String,
+        payload: Bytes,
+    },
+    /// `UUX trid 0`: the personal message was accepted.
+    UuxOk { trid: TrId },
+    /// `UBX email length` + payload (MSNP11+): a watched user's personal message.
+    Ubx { email: String, payload: Bytes },
 }

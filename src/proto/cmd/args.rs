@@ -7,6 +7,8 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
+
 use nom::bytes::complete::{take_while, take_while1};
 use nom::combinator::all_consuming;
 use nom::multi::separated_list1;
@@ -166,6 +168,18 @@ impl<'a> Args<'a> {
     pub fn next_list(&mut self) -> Result<List, ParseError> {
         let token = self.next()?;
         List::from_code(token).ok_or_else(|| self.invalid())
+    }
+
+    /// The frame's payload, checked against the declared length `token` (a missing
+    /// payload or a length that does not match it is `200`).
+    pub fn payload(&self, token: &str, payload: Option<&Bytes>) -> Result<Bytes, ParseError> {
+        let payload = payload.ok_or_else(|| self.syntax())?;
+        match parse_u64(token) {
+            Some(n) if u64::try_from(payload.len()).is_ok_and(|len| len == n) => {
+                Ok(payload.clone())
+            }
+            _ => Err(self.syntax()),
+        }
     }
 
     /// Reads a group id: decimal, or in GUID dialects also a group GUID made by

@@ -31,6 +31,7 @@ mod chl;
 mod cvr;
 mod error;
 mod fln;
+mod gcf;
 mod gtc;
 mod iln;
 mod inf;
@@ -52,7 +53,9 @@ mod rem;
 mod rmg;
 mod rng;
 mod syn;
+mod ubx;
 mod usr;
+mod uux;
 mod ver;
 mod xfr;
 
@@ -97,6 +100,8 @@ pub fn parse_command(dialect: Option<Dialect>, frame: &Frame) -> Result<Command,
         b"ANS" => ans::parse(&mut args()?),
         b"CAL" => cal::parse(&mut args()?),
         b"MSG" => msg::parse(&mut args()?, payload),
+        b"GCF" => gcf::parse(&mut args()?),
+        b"UUX" => uux::parse(&mut args()?, payload),
         _ => Err(unknown()),
     }
 }
@@ -245,6 +250,13 @@ pub fn encode_reply(dialect: Dialect, reply: &Reply, out: &mut BytesMut) {
         Reply::Ack { trid } => ack::encode(*trid, out),
         Reply::Nak { trid } => nak::encode(*trid, out),
         Reply::Bye { email, idle } => bye::encode(email, *idle, out),
+        Reply::Gcf {
+            trid,
+            file,
+            payload,
+        } => gcf::encode(*trid, file, payload, out),
+        Reply::UuxOk { trid } => uux::encode_ok(*trid, out),
+        Reply::Ubx { email, payload } => ubx::encode(email, payload, out),
     }
 }
 
@@ -268,7 +280,7 @@ mod tests {
             Err(ParseError::Syntax { trid: Some(3) })
         );
         assert_eq!(
-            parse_line(None, "UUX 3 10"),
+            parse_line(None, "SDC 3 10"),
             Err(ParseError::Syntax { trid: Some(3) })
         );
         assert_eq!(parse_line(None, ""), Err(ParseError::Syntax { trid: None }));

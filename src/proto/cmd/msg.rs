@@ -10,7 +10,6 @@
 use bytes::{Bytes, BytesMut};
 
 use super::args::Args;
-use super::qry::payload_matching;
 use super::wire::Line;
 use crate::proto::command::AckMode;
 use crate::proto::{Command, ParseError};
@@ -26,7 +25,7 @@ pub(super) fn parse(args: &mut Args<'_>, payload: Option<&Bytes>) -> Result<Comm
     };
     let length = args.next()?;
     args.end()?;
-    let payload = payload_matching(args, length, payload)?;
+    let payload = args.payload(length, payload)?;
     Ok(Command::Msg {
         trid: args.trid(),
         ack,

@@ -7,29 +7,16 @@
 
 use bytes::{Bytes, BytesMut};
 
-use super::args::{Args, parse_u64};
+use super::args::Args;
 use super::wire::Line;
 use crate::proto::{Command, ParseError, TrId};
-
-/// Checks that `token` is the decimal length of `payload` and returns the payload.
-pub(super) fn payload_matching(
-    args: &Args<'_>,
-    token: &str,
-    payload: Option<&Bytes>,
-) -> Result<Bytes, ParseError> {
-    let payload = payload.ok_or_else(|| args.syntax())?;
-    match parse_u64(token) {
-        Some(n) if u64::try_from(payload.len()).is_ok_and(|len| len == n) => Ok(payload.clone()),
-        _ => Err(args.syntax()),
-    }
-}
 
 /// Parses `QRY trid product-id length` + payload.
 pub(super) fn parse(args: &mut Args<'_>, payload: Option<&Bytes>) -> Result<Command, ParseError> {
     let product_id = args.next()?.to_owned();
     let length = args.next()?;
     args.end()?;
-    let response = payload_matching(args, length, payload)?;
+    let response = args.payload(length, payload)?;
     Ok(Command::Qry {
         trid: args.trid(),
         product_id,
