@@ -160,7 +160,7 @@ pub async fn serve(
                 let ns_addr = b
                     .target
                     .as_deref()
-                    .and_then(|t| advertised(t))
+                    .and_then(&advertised)
                     .or_else(|| first_of(Role::Notification))
                     .ok_or_else(|| {
                         ServeError::Config(format!(
@@ -214,13 +214,16 @@ pub async fn serve(
 }
 
 /// Writes the ready file atomically (temporary file, then rename).
-fn write_ready_file(path: &PathBuf, addresses: &BTreeMap<String, String>) -> Result<(), ServeError> {
+fn write_ready_file(
+    path: &PathBuf,
+    addresses: &BTreeMap<String, String>,
+) -> Result<(), ServeError> {
     let err = |source| ServeError::ReadyFile {
         path: path.display().to_string(),
         source,
     };
-    let json = serde_json::to_string(addresses)
-        .map_err(|e| err(std::io::Error::other(e.to_string())))?;
+    let json =
+        serde_json::to_string(addresses).map_err(|e| err(std::io::Error::other(e.to_string())))?;
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, json).map_err(err)?;
     std::fs::rename(&tmp, path).map_err(err)

@@ -24,7 +24,11 @@ fn online(server: &Server, email: &str) -> Client {
 }
 
 fn chat_flow(server: &Server) {
-    for (user, pw) in [("alice@example.com", "pw-a"), ("bob@example.com", "pw-b"), ("carol@example.com", "pw-c")] {
+    for (user, pw) in [
+        ("alice@example.com", "pw-a"),
+        ("bob@example.com", "pw-b"),
+        ("carol@example.com", "pw-c"),
+    ] {
         server.add_user(user, pw);
     }
     let mut alice = online(server, "alice@example.com");
@@ -38,7 +42,10 @@ fn chat_flow(server: &Server) {
     bob.send("ADD 11 FL alice@example.com alice@example.com 0");
     bob.expect_prefix("ADD 11 FL ");
     alice.expect_prefix("ADD 0 RL ");
-    for (c, name) in [(&mut alice, "carol@example.com"), (&mut bob, "carol@example.com")] {
+    for (c, name) in [
+        (&mut alice, "carol@example.com"),
+        (&mut bob, "carol@example.com"),
+    ] {
         c.send(&format!("ADD 12 FL {name} {name} 0"));
         c.expect_prefix("ADD 12 FL ");
     }
@@ -56,7 +63,10 @@ fn chat_flow(server: &Server) {
     carol.expect("CHG 22 BSY 0");
     let mut seen = vec![alice.line(), bob.line()];
     seen.sort();
-    assert_eq!(seen, vec!["NLN BSY carol@example.com carol@example.com 0"; 2]);
+    assert_eq!(
+        seen,
+        vec!["NLN BSY carol@example.com carol@example.com 0"; 2]
+    );
 
     // Alice opens a switchboard and calls Bob.
     alice.send("XFR 30 SB");
@@ -84,7 +94,10 @@ fn chat_flow(server: &Server) {
     // An acknowledged message is delivered, then ACKed.
     alice_sb.send_payload("MSG 3 A", MESSAGE);
     let (head, payload) = bob_sb.read_payload_line();
-    assert_eq!(head, format!("MSG alice@example.com alice@example.com {}", MESSAGE.len()));
+    assert_eq!(
+        head,
+        format!("MSG alice@example.com alice@example.com {}", MESSAGE.len())
+    );
     assert_eq!(payload, MESSAGE);
     alice_sb.expect("ACK 3");
 
@@ -109,10 +122,16 @@ fn chat_flow(server: &Server) {
     bob_sb.expect("JOI carol@example.com carol@example.com");
 
     // Carol writes to both; unacknowledged mode gets no reply.
-    carol_sb.send_payload("MSG 8 N", b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhi all");
+    carol_sb.send_payload(
+        "MSG 8 N",
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nhi all",
+    );
     for c in [&mut alice_sb, &mut bob_sb] {
         let (head, _) = c.read_payload_line();
-        assert!(head.starts_with("MSG carol@example.com carol@example.com "), "{head}");
+        assert!(
+            head.starts_with("MSG carol@example.com carol@example.com "),
+            "{head}"
+        );
     }
     // Bob leaves: the others see BYE.
     bob_sb.send("OUT");

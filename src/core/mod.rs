@@ -3,9 +3,9 @@
 
 pub mod auth;
 pub mod challenge;
+pub mod events;
 pub mod lists;
 pub mod model;
 pub mod presence;
-pub mod events;
 pub mod registry;
 pub mod switchboard;

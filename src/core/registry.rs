@@ -91,13 +91,19 @@ impl SessionHandle {
 
     /// Runs `f` on the shared state (a short, non-async critical section).
     pub fn with_shared<R>(&self, f: impl FnOnce(&SharedState) -> R) -> R {
-        let guard = self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&guard)
     }
 
     /// Changes the shared state.
     pub fn update_shared<R>(&self, f: impl FnOnce(&mut SharedState) -> R) -> R {
-        let mut guard = self.shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = self
+            .shared
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 }
@@ -151,7 +157,10 @@ impl Registry {
 
     /// Number of online sessions.
     pub fn len(&self) -> usize {
-        self.sessions.read().unwrap_or_else(|p| p.into_inner()).len()
+        self.sessions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// Whether nobody is online.

@@ -110,7 +110,10 @@ impl RoomHandle {
     async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> RoomCmd) -> Option<T> {
         let (reply, rx) = oneshot::channel();
         self.tx.send(make(reply)).await.ok()?;
-        tokio::time::timeout(ROOM_REPLY_TIMEOUT, rx).await.ok()?.ok()
+        tokio::time::timeout(ROOM_REPLY_TIMEOUT, rx)
+            .await
+            .ok()?
+            .ok()
     }
 
     /// Joins the room; returns the participants already there (in join order).
@@ -224,7 +227,12 @@ impl SwitchboardHub {
     }
 
     /// Consumes a cookie presented by `email`; `room` must match for join cookies.
-    pub fn redeem(&self, email: &str, cookie: &str, room: Option<u64>) -> Result<Admission, RoomError> {
+    pub fn redeem(
+        &self,
+        email: &str,
+        cookie: &str,
+        room: Option<u64>,
+    ) -> Result<Admission, RoomError> {
         let mut state = self.lock();
         let pending = state.cookies.remove(cookie).ok_or(RoomError::BadCookie)?;
         let valid = pending.email == email
@@ -387,7 +395,10 @@ mod tests {
         assert!(hub.redeem("a@x.com", &c, None).is_ok());
         assert_eq!(hub.redeem("a@x.com", &c, None), Err(RoomError::BadCookie));
         let j = hub.issue_cookie("b@x.com", "B", 8, CookiePurpose::Join { room: 7 });
-        assert_eq!(hub.redeem("b@x.com", &j, Some(8)), Err(RoomError::BadCookie));
+        assert_eq!(
+            hub.redeem("b@x.com", &j, Some(8)),
+            Err(RoomError::BadCookie)
+        );
         let j = hub.issue_cookie("b@x.com", "B", 8, CookiePurpose::Join { room: 7 });
         assert!(hub.redeem("b@x.com", &j, Some(7)).is_ok());
     }
@@ -409,10 +420,14 @@ mod tests {
         assert!(room.join(a).await.unwrap().is_empty());
         let before = room.join(b).await.unwrap();
         assert_eq!(before.len(), 1);
-        assert!(matches!(a_rx.recv().await, Some(Event::Joined { email, .. }) if email == "b@x.com"));
+        assert!(
+            matches!(a_rx.recv().await, Some(Event::Joined { email, .. }) if email == "b@x.com")
+        );
         assert_eq!(room.join(c).await.unwrap_err(), RoomError::Full);
         assert_eq!(room.send("a@x.com", Bytes::from_static(b"hi")).await, 1);
-        assert!(matches!(b_rx.recv().await, Some(Event::Message { payload, .. }) if &payload[..] == b"hi"));
+        assert!(
+            matches!(b_rx.recv().await, Some(Event::Message { payload, .. }) if &payload[..] == b"hi")
+        );
         room.leave("b@x.com", false).await;
         assert!(matches!(a_rx.recv().await, Some(Event::Left { email, .. }) if email == "b@x.com"));
         assert_eq!(room.send("a@x.com", Bytes::from_static(b"alone")).await, 0);

@@ -36,7 +36,11 @@ pub fn profile(dialect: Dialect, p: &Profile<'_>) -> Bytes {
     s.push_str("country: \r\nPostalCode: \r\nGender: \r\nKid: 0\r\nAge: \r\nBDayPre: \r\nBirthday: \r\nWallet: \r\nFlags: 1027\r\nsid: 507\r\n");
     if dialect.uses_ticket_auth() {
         s.push_str("kv: 11\r\nMSPAuth: 0\r\n");
-        let _ = write!(s, "ClientIP: {}\r\nClientPort: {}\r\n", p.client_ip, p.client_port);
+        let _ = write!(
+            s,
+            "ClientIP: {}\r\nClientPort: {}\r\n",
+            p.client_ip, p.client_port
+        );
     }
     if dialect.has_guids() {
         s.push_str("ABCHMigrated: 1\r\n");
@@ -59,7 +63,9 @@ mod tests {
             client_port: 5000,
         };
         let text = String::from_utf8(profile(Dialect::MSNP8, &p).to_vec()).unwrap();
-        assert!(text.starts_with("MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\n"));
+        assert!(text.starts_with(
+            "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\n"
+        ));
         assert!(text.contains("MemberIdHigh: 1\r\nMemberIdLow: 2\r\n"));
         assert!(text.contains("ClientIP: 127.0.0.1\r\nClientPort: 5000\r\n"));
         assert!(text.ends_with("\r\n\r\n"));

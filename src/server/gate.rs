@@ -126,10 +126,8 @@ pub fn check(
     if rules().next().is_none() {
         return Err(ErrorCode::SyntaxError);
     }
-    let in_dialect = |r: &&Rule| {
-        dialect.is_none_or(|d| (r.since..=r.until).contains(&d.version()))
-    };
-    if rules().filter(in_dialect).next().is_none() {
+    let in_dialect = |r: &&Rule| dialect.is_none_or(|d| (r.since..=r.until).contains(&d.version()));
+    if !rules().any(|r| in_dialect(&r)) {
         return Err(ErrorCode::SyntaxError);
     }
     if rules()
@@ -159,19 +157,49 @@ mod tests {
         use ConnRole::*;
         use Stage::*;
         assert_eq!(check(Notification, Connected, None, "VER"), Ok(()));
-        assert_eq!(check(Notification, Connected, None, "FOO"), Err(ErrorCode::SyntaxError));
-        assert_eq!(check(Notification, Negotiated, msnp(8), "CAL"), Err(ErrorCode::SyntaxError));
-        assert_eq!(check(Notification, Negotiated, msnp(8), "SYN"), Err(ErrorCode::NotLoggedIn));
-        assert_eq!(check(Notification, Connected, None, "CVR"), Err(ErrorCode::NotExpected));
-        assert_eq!(check(Notification, Authenticated, msnp(8), "USR"), Err(ErrorCode::AlreadyLoggedIn));
+        assert_eq!(
+            check(Notification, Connected, None, "FOO"),
+            Err(ErrorCode::SyntaxError)
+        );
+        assert_eq!(
+            check(Notification, Negotiated, msnp(8), "CAL"),
+            Err(ErrorCode::SyntaxError)
+        );
+        assert_eq!(
+            check(Notification, Negotiated, msnp(8), "SYN"),
+            Err(ErrorCode::NotLoggedIn)
+        );
+        assert_eq!(
+            check(Notification, Connected, None, "CVR"),
+            Err(ErrorCode::NotExpected)
+        );
+        assert_eq!(
+            check(Notification, Authenticated, msnp(8), "USR"),
+            Err(ErrorCode::AlreadyLoggedIn)
+        );
         assert_eq!(check(Notification, Authenticated, msnp(8), "ADD"), Ok(()));
-        assert_eq!(check(Notification, Authenticated, msnp(10), "ADD"), Err(ErrorCode::SyntaxError));
-        assert_eq!(check(Notification, Negotiated, msnp(8), "INF"), Err(ErrorCode::SyntaxError));
+        assert_eq!(
+            check(Notification, Authenticated, msnp(10), "ADD"),
+            Err(ErrorCode::SyntaxError)
+        );
+        assert_eq!(
+            check(Notification, Negotiated, msnp(8), "INF"),
+            Err(ErrorCode::SyntaxError)
+        );
         assert_eq!(check(Switchboard, Connected, msnp(8), "USR"), Ok(()));
-        assert_eq!(check(Switchboard, Connected, msnp(8), "MSG"), Err(ErrorCode::NotLoggedIn));
+        assert_eq!(
+            check(Switchboard, Connected, msnp(8), "MSG"),
+            Err(ErrorCode::NotLoggedIn)
+        );
         assert_eq!(check(Switchboard, Authenticated, msnp(8), "MSG"), Ok(()));
-        assert_eq!(check(Switchboard, Authenticated, msnp(8), "ANS"), Err(ErrorCode::NotExpected));
-        assert_eq!(check(Dispatch, Authenticated, msnp(8), "SYN"), Err(ErrorCode::SyntaxError));
+        assert_eq!(
+            check(Switchboard, Authenticated, msnp(8), "ANS"),
+            Err(ErrorCode::NotExpected)
+        );
+        assert_eq!(
+            check(Dispatch, Authenticated, msnp(8), "SYN"),
+            Err(ErrorCode::SyntaxError)
+        );
         assert_eq!(check(Notification, Authenticated, msnp(8), "PNG"), Ok(()));
     }
 }

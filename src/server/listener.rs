@@ -75,7 +75,9 @@ pub async fn run(
         match &role {
             MsnpRole::Notification => {
                 let session = NsSession::notification(ctx, peer, tx, close.clone());
-                tracker.spawn(connection::run(stream, peer, session, rx, close, shutdown, limits));
+                tracker.spawn(connection::run(
+                    stream, peer, session, rx, close, shutdown, limits,
+                ));
             }
             MsnpRole::Dispatch { ns_addr, own_addr } => {
                 let session = NsSession::dispatch(
@@ -86,11 +88,15 @@ pub async fn run(
                     tx,
                     close.clone(),
                 );
-                tracker.spawn(connection::run(stream, peer, session, rx, close, shutdown, limits));
+                tracker.spawn(connection::run(
+                    stream, peer, session, rx, close, shutdown, limits,
+                ));
             }
             MsnpRole::Switchboard => {
                 let session = SbSession::new(ctx, peer, tx, close.clone());
-                tracker.spawn(connection::run(stream, peer, session, rx, close, shutdown, limits));
+                tracker.spawn(connection::run(
+                    stream, peer, session, rx, close, shutdown, limits,
+                ));
             }
         }
     }

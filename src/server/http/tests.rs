@@ -341,7 +341,7 @@ mod real {
     }
 
     #[tokio::test]
-    
+
     async fn nexus_advertises_our_login_url() {
         let srv = start_nexus(store_with_user().await).await;
         let resp = exchange(srv.addr, &get("/rdr/pprdr.asp", "")).await;
@@ -355,7 +355,7 @@ mod real {
     }
 
     #[tokio::test]
-    
+
     async fn login_issues_a_ticket_that_verifies() {
         let srv = start_nexus(store_with_user().await).await;
         let resp = exchange(
@@ -381,7 +381,7 @@ mod real {
     }
 
     #[tokio::test]
-    
+
     async fn wrong_password_and_unknown_user_get_401() {
         let srv = start_nexus(store_with_user().await).await;
         for auth in [
@@ -400,7 +400,7 @@ mod real {
     }
 
     #[tokio::test]
-    
+
     async fn closed_store_gets_503() {
         let store = store_with_user().await;
         let srv = start_nexus(store.clone()).await;
@@ -419,7 +419,7 @@ mod real {
     }
 
     #[tokio::test]
-    
+
     async fn check_password_outcomes() {
         let store = store_with_user().await;
         let account = check_password(&store, "USER@example.com", "p,w d'é")

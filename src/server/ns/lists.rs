@@ -205,7 +205,12 @@ impl NsSession {
     }
 
     /// Someone took this user off their forward list.
-    pub(super) async fn on_reverse_removed(&mut self, version: u32, email: String, out: &mut Outbox) {
+    pub(super) async fn on_reverse_removed(
+        &mut self,
+        version: u32,
+        email: String,
+        out: &mut Outbox,
+    ) {
         if self.user.is_none() {
             return;
         }
@@ -276,7 +281,12 @@ impl NsSession {
             out.respond(trid).error(ErrorCode::InvalidParameter);
             return;
         }
-        match self.ctx.store.rename_group(user.account.id, group, name).await {
+        match self
+            .ctx
+            .store
+            .rename_group(user.account.id, group, name)
+            .await
+        {
             Ok(version) => {
                 out.send(Reply::GroupRenamed {
                     trid,

@@ -223,7 +223,11 @@ impl NsSession {
         let Some(user) = self.user.take() else {
             return;
         };
-        if self.ctx.router.unregister(&user.account.email, user.handle.id) {
+        if self
+            .ctx
+            .router
+            .unregister(&user.account.email, user.handle.id)
+        {
             let before = user.handle.with_shared(|s| s.clone());
             user.handle.update_shared(|s| s.status = Status::Offline);
             self.notify_watchers(&user.account, &user.handle, &before);

@@ -155,9 +155,14 @@ impl Session for NsSession {
             }),
             Command::Out => out.close(),
             // Switchboard verbs never pass the gate on this role.
-            Command::Ans { trid, .. } | Command::Cal { trid, .. } | Command::Msg { trid, .. } => {
-                out.respond(trid).error(crate::proto::ErrorCode::SyntaxError)
-            }
+            // Not yet in the gate table (MSNP11 work); the gate refuses them first.
+            Command::Ans { trid, .. }
+            | Command::Cal { trid, .. }
+            | Command::Msg { trid, .. }
+            | Command::Gcf { trid, .. }
+            | Command::Uux { trid, .. } => out
+                .respond(trid)
+                .error(crate::proto::ErrorCode::SyntaxError),
         }
     }
 

@@ -168,7 +168,7 @@ impl SbSession {
             out.respond(trid).error(ErrorCode::InvalidUser);
             return;
         }
-        if member.room.roster().await.iter().any(|e| *e == callee) {
+        if member.room.roster().await.contains(&callee) {
             out.respond(trid).error(ErrorCode::AlreadyInList);
             return;
         }
@@ -282,7 +282,9 @@ impl Session for SbSession {
             | Command::Gtc { trid, .. }
             | Command::Prp { trid, .. }
             | Command::Xfr { trid, .. }
-            | Command::Qry { trid, .. } => out.respond(trid).error(ErrorCode::SyntaxError),
+            | Command::Qry { trid, .. }
+            | Command::Gcf { trid, .. }
+            | Command::Uux { trid, .. } => out.respond(trid).error(ErrorCode::SyntaxError),
         }
     }
 
