@@ -29,6 +29,17 @@ pub(super) fn store_error_code(error: &StoreError, dialect: Dialect) -> ErrorCod
     }
 }
 
+/// A group name must be non-empty and at most `MAX_GROUP_NAME_BYTES` long.
+fn check_group_name(name: &str) -> Result<(), ErrorCode> {
+    if name.len() > lists::MAX_GROUP_NAME_BYTES {
+        Err(ErrorCode::GroupNameTooLong)
+    } else if name.is_empty() {
+        Err(ErrorCode::InvalidParameter)
+    } else {
+        Ok(())
+    }
+}
+
 impl NsSession {
     fn store_error(&self, trid: TrId, error: StoreError, out: &mut Outbox) {
         let code = store_error_code(&error, out.dialect());
@@ -229,12 +240,8 @@ impl NsSession {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        if name.len() > lists::MAX_GROUP_NAME_BYTES {
-            out.respond(trid).error(ErrorCode::GroupNameTooLong);
-            return;
-        }
-        if name.is_empty() {
-            out.respond(trid).error(ErrorCode::InvalidParameter);
+        if let Err(code) = check_group_name(name) {
+            out.respond(trid).error(code);
             return;
         }
         match self.ctx.store.add_group(user.account.id, name).await {
@@ -273,12 +280,8 @@ impl NsSession {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        if name.len() > lists::MAX_GROUP_NAME_BYTES {
-            out.respond(trid).error(ErrorCode::GroupNameTooLong);
-            return;
-        }
-        if name.is_empty() {
-            out.respond(trid).error(ErrorCode::InvalidParameter);
+        if let Err(code) = check_group_name(name) {
+            out.respond(trid).error(code);
             return;
         }
         match self
