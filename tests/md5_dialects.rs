@@ -137,6 +137,12 @@ fn single_dialect_flow(d: u8) {
     let rea = a.expect_prefix("REA 25 ");
     assert_eq!(rea, format!("REA 25 4 {alice} Alice%20A"));
     b.expect(&format!("NLN NLN {alice} Alice%20A"));
+    // Bob's client then updates the name stored with its entry for Alice; a
+    // name for someone on no list is 216.
+    b.send(&format!("REA 24 {alice} Alice%20A"));
+    b.expect(&format!("REA 24 3 {alice} Alice%20A"));
+    b.send("REA 25 ghost@example.com Ghost");
+    b.expect("216 25");
 
     // BLP and GTC with list versions; the same value again is 218.
     a.send("BLP 26 BL");
@@ -318,14 +324,25 @@ fn md5_login_errors() {
     c.send("USR 7 MD5 I carol@example.com");
     c.expect("207 7");
 
-    // An unknown account, and ticket login in an MD5 dialect.
+    // An unknown account gets a salt like anyone else (the same one each time,
+    // so `USR MD5 I` does not tell who has an account), and fails at the answer.
     let mut c = server.connect("ns");
     c.send("VER 1 MSNP5 MSNP4");
     c.expect("VER 1 MSNP5");
     c.send("USR 2 MD5 I nobody@example.com");
-    c.expect("911 2");
-    c.send("USR 3 TWN I carol@example.com");
+    let decoy = c.expect_prefix("USR 2 MD5 S ")["USR 2 MD5 S ".len()..].to_string();
+    let (high, low) = decoy.split_once('.').unwrap();
+    assert_eq!((high.len(), low.len()), (10, 9), "{decoy}");
+    c.send(&format!(
+        "USR 3 MD5 S {}",
+        md5_hex(&format!("{decoy}anything"))
+    ));
     c.expect("911 3");
+    c.send("USR 4 MD5 I nobody@example.com");
+    c.expect(&format!("USR 4 MD5 S {decoy}"));
+    // Ticket login in an MD5 dialect.
+    c.send("USR 5 TWN I carol@example.com");
+    c.expect("911 5");
 
     // MD5 login in a ticket dialect; INF does not exist there.
     let mut c = server.connect("ns");
@@ -372,7 +389,9 @@ fn account_without_md5_verifier() {
     c.send("VER 1 MSNP7 MSNP6 MSNP5 MSNP4 CVR0");
     c.expect("VER 1 MSNP7");
     c.send("USR 2 MD5 I erin@example.com");
-    c.expect("911 2");
+    let salt = c.expect_prefix("USR 2 MD5 S ")["USR 2 MD5 S ".len()..].to_string();
+    c.send(&format!("USR 3 MD5 S {}", md5_hex(&format!("{salt}pw"))));
+    c.expect("911 3");
     // Ticket login works meanwhile.
     server.login8("erin@example.com");
     server.cli(&["user", "passwd", "erin@example.com", "--password", "pw2"]);
@@ -386,7 +405,9 @@ fn account_without_md5_verifier() {
     c.send("VER 1 MSNP5 MSNP4");
     c.expect("VER 1 MSNP5");
     c.send("USR 2 MD5 I erin@example.com");
-    c.expect("911 2");
+    let salt = c.expect_prefix("USR 2 MD5 S ")["USR 2 MD5 S ".len()..].to_string();
+    c.send(&format!("USR 3 MD5 S {}", md5_hex(&format!("{salt}pw3"))));
+    c.expect("911 3");
 }
 
 /// MSNP6–7 get `CHL` after login when challenges are on, answered with
