@@ -160,6 +160,16 @@ fn single_dialect_flow(d: u8) {
     if d >= 5 {
         version += 1;
         a.expect(&format!("PRP 30 {version} PHH 555%20123"));
+        // Bob (on Alice's allow list) gets her number after her FL entry.
+        b.send("SYN 38 0");
+        let lines = read_per_list_sync(&mut b, 38);
+        let bv = version_at(&lines[0], 2);
+        let fl = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("LST 38 FL {bv} 1 1 {alice} ")))
+            .unwrap();
+        assert_eq!(lines[fl + 1], format!("BPR {bv} {alice} PHH 555%20123"));
+        assert_eq!(lines.iter().filter(|l| l.starts_with("BPR")).count(), 1);
     } else {
         a.expect("200 30");
     }
@@ -571,6 +581,26 @@ fn mixed_pair(old: u8, new: u8) {
     a.ns.send("CHG 22 AWY");
     a.ns.expect_prefix("CHG 22 AWY");
     b.ns.expect(&format!("NLN AWY {ae} {ae}{}", b.caps_tail(0)));
+
+    // A's phone number reaches B (whom A allows) as BPR in B's dialect.
+    if old >= 5 {
+        a.ns.send(&format!("ADD 23 AL {be} {be}"));
+        a.ns.expect_prefix("ADD 23 AL ");
+        a.ns.send("PRP 24 PHW 555%200100");
+        a.ns.expect_prefix("PRP 24 ");
+        b.ns.send("SYN 25 0");
+        let lines = b.ns.fence();
+        let fl = lines
+            .iter()
+            .position(|l| l.starts_with("LST ") && l.contains(&format!(" {ae} ")))
+            .unwrap();
+        let bpr = if new >= 8 {
+            "BPR PHW 555%200100".to_string()
+        } else {
+            format!("BPR {} {ae} PHW 555%200100", version_at(&lines[0], 2))
+        };
+        assert_eq!(lines[fl + 1], bpr, "{lines:?}");
+    }
 
     // B (the newer dialect) opens the switchboard and calls A, then the other
     // way round; each side speaks its own dialect in the switchboard.

@@ -12,6 +12,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `msnpd` binary under test: `MSNPD_TEST_BIN` when set (useful when several
+/// checkouts share one target directory and so one `debug/msnpd`), else the one
+/// cargo built for this test.
+pub fn msnpd_bin() -> PathBuf {
+    std::env::var_os("MSNPD_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_msnpd")))
+}
+
 /// How long any single expected line may take.
 pub const LINE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -44,7 +53,7 @@ impl Server {
             "listeners.admin.bind=127.0.0.1:0".to_string(),
         ];
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        let mut cmd = Command::new(msnpd_bin());
         for o in &overrides {
             cmd.arg("-O").arg(o);
         }
@@ -74,7 +83,7 @@ impl Server {
 
     /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        let mut cmd = Command::new(msnpd_bin());
         for o in &self.overrides {
             cmd.arg("-O").arg(o);
         }
@@ -90,7 +99,7 @@ impl Server {
     /// Runs `msnpd [-O ...] [-O EXTRA...] ARGS` against the same store, with
     /// extra overrides that win over the server's; returns stdout.
     pub fn cli_with(&self, extra: &[&str], args: &[&str]) -> String {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        let mut cmd = Command::new(msnpd_bin());
         for o in self
             .overrides
             .iter()

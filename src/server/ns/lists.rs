@@ -87,6 +87,14 @@ impl NsSession {
             Ok(phones) => phones,
             Err(error) => return self.store_error(trid, error, out),
         };
+        let contact_phones = if out.dialect().has_phone_numbers() {
+            match self.ctx.store.phones_shared_with(id).await {
+                Ok(shared) => shared,
+                Err(error) => return self.store_error(trid, error, out),
+            }
+        } else {
+            Default::default()
+        };
         self.reload_list().await;
         let Some(user) = self.user.as_ref() else {
             return;
@@ -98,6 +106,7 @@ impl NsSession {
             trid,
             list: Box::new(user.list.clone()),
             phones,
+            contact_phones,
             unchanged,
         });
     }
