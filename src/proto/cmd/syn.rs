@@ -58,6 +58,7 @@ fn listed(list: &ContactList) -> impl Iterator<Item = &Contact> {
 }
 
 /// The whole `SYN` answer as described in the module docs.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn encode(
     dialect: Dialect,
     trid: TrId,
