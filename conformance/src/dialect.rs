@@ -158,8 +158,24 @@ impl FromStr for DialectSet {
 
 impl fmt::Display for DialectSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = self.dialects().iter().map(|d| d.to_string()).collect();
-        f.write_str(&names.join(" "))
+        // Contiguous runs, written compactly: MSNP8, MSNP8-12, MSNP9+.
+        let versions: Vec<u8> = self.dialects().iter().map(|d| d.0).collect();
+        let mut runs: Vec<(u8, u8)> = Vec::new();
+        for v in versions {
+            match runs.last_mut() {
+                Some((_, hi)) if *hi + 1 == v => *hi = v,
+                _ => runs.push((v, v)),
+            }
+        }
+        let items: Vec<String> = runs
+            .into_iter()
+            .map(|(lo, hi)| match (lo, hi) {
+                (lo, hi) if lo == hi => format!("MSNP{lo}"),
+                (lo, MAX_VERSION) => format!("MSNP{lo}+"),
+                (lo, hi) => format!("MSNP{lo}-{hi}"),
+            })
+            .collect();
+        f.write_str(&items.join(" "))
     }
 }
 
@@ -186,7 +202,9 @@ mod tests {
         let set: DialectSet = "MSNP8-MSNP9".parse().unwrap();
         assert!(set.contains(Dialect::MSNP8));
         assert!(!set.contains(Dialect::new(10).unwrap()));
-        assert_eq!(set.to_string(), "MSNP8 MSNP9");
+        assert_eq!(set.to_string(), "MSNP8-9");
+        let set: DialectSet = "MSNP12 MSNP2 MSNP11 MSNP20+".parse().unwrap();
+        assert_eq!(set.to_string(), "MSNP2 MSNP11-12 MSNP20+");
     }
 
     #[test]

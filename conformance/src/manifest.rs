@@ -214,7 +214,7 @@ mod tests {
             "#,
         )
         .unwrap();
-        assert_eq!(m.dialects.to_string(), "MSNP8 MSNP9 MSNP11");
+        assert_eq!(m.dialects.to_string(), "MSNP8-9 MSNP11");
         assert!(m.has_feature("challenges"));
         assert_eq!(m.provision.accounts.len(), 1);
         assert_eq!(m.provision.domain, "conform.test");

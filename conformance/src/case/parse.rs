@@ -579,7 +579,7 @@ mod tests {
         .unwrap();
         assert_eq!(case.id, "a/b.msnp");
         assert_eq!(case.title, "add a contact");
-        assert_eq!(case.dialects.to_string(), "MSNP8 MSNP9");
+        assert_eq!(case.dialects.to_string(), "MSNP8-9");
         assert_eq!(case.roles, vec![Role::Ns]);
         assert_eq!(case.accounts, vec!["alice"]);
         assert_eq!(case.features, vec!["challenges", "x"]);
