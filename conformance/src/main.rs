@@ -9,7 +9,11 @@ use msnp_conform::report::{failure_details, result_line, totals, totals_line};
 use msnp_conform::{Manifest, filter_cases, load_cases, run_cases_with, shipped_cases_dir};
 
 #[derive(Parser)]
-#[command(name = "msnp-conform", version, about = "Conformance suite for MSNP servers")]
+#[command(
+    name = "msnp-conform",
+    version,
+    about = "Conformance suite for MSNP servers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -141,7 +141,9 @@ impl Manifest {
     pub fn validate(&self) -> Result<(), ManifestError> {
         let invalid = |m: &str| Err(ManifestError::Invalid(m.to_string()));
         match (&self.provision.command, self.provision.accounts.is_empty()) {
-            (Some(_), false) => return invalid("give provision.command or provision.accounts, not both"),
+            (Some(_), false) => {
+                return invalid("give provision.command or provision.accounts, not both");
+            }
             (None, true) => return invalid("give provision.command or provision.accounts"),
             (Some(c), _) if c.is_empty() => return invalid("provision.command is empty"),
             _ => {}

@@ -81,7 +81,10 @@ pub fn human_summary(results: &[CaseResult]) -> String {
 
 /// `3 passed, 1 failed, 2 skipped`.
 pub fn totals_line(t: &Totals) -> String {
-    format!("{} passed, {} failed, {} skipped", t.passed, t.failed, t.skipped)
+    format!(
+        "{} passed, {} failed, {} skipped",
+        t.passed, t.failed, t.skipped
+    )
 }
 
 #[cfg(test)]
@@ -104,7 +107,9 @@ mod tests {
     fn summarises() {
         let results = vec![
             result(Outcome::Pass),
-            result(Outcome::Skip { reason: "no sb".into() }),
+            result(Outcome::Skip {
+                reason: "no sb".into(),
+            }),
             result(Outcome::Fail(Failure {
                 line: 9,
                 source: "@alice < QNG".into(),
@@ -116,7 +121,14 @@ mod tests {
                 }],
             })),
         ];
-        assert_eq!(totals(&results), Totals { passed: 1, failed: 1, skipped: 1 });
+        assert_eq!(
+            totals(&results),
+            Totals {
+                passed: 1,
+                failed: 1,
+                skipped: 1
+            }
+        );
         let text = human_summary(&results);
         assert!(text.contains("PASS ns/x.msnp [MSNP8] (3 ms)"), "{text}");
         assert!(text.contains("SKIP ns/x.msnp [MSNP8]: no sb"), "{text}");

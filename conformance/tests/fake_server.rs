@@ -44,12 +44,20 @@ async fn ns_conn(sock: TcpStream, fake: Arc<Fake>) {
         let t: Vec<&str> = line.split(' ').collect();
         let trid = t.get(1).copied().unwrap_or("0");
         match t[0] {
-            "VER" if t.get(2) == Some(&"MSNP8") => send(&mut r, &format!("VER {trid} MSNP8\r\n")).await,
+            "VER" if t.get(2) == Some(&"MSNP8") => {
+                send(&mut r, &format!("VER {trid} MSNP8\r\n")).await
+            }
             "VER" => {
                 send(&mut r, &format!("VER {trid} 0\r\n")).await;
                 return;
             }
-            "CVR" => send(&mut r, &format!("CVR {trid} 1.0 1.0 1.0 http://x http://y\r\n")).await,
+            "CVR" => {
+                send(
+                    &mut r,
+                    &format!("CVR {trid} 1.0 1.0 1.0 http://x http://y\r\n"),
+                )
+                .await
+            }
             "USR" if user.is_some() => send(&mut r, &format!("207 {trid}\r\n")).await,
             "USR" if t.get(3) == Some(&"I") => {
                 send(&mut r, &format!("USR {trid} TWN S ct=1,lc=1033,id=507\r\n")).await
@@ -60,7 +68,10 @@ async fn ns_conn(sock: TcpStream, fake: Arc<Fake>) {
                     Some((email, (_, nick))) => {
                         user = Some(email.to_string());
                         let profile = "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\nLoginTime: 1\r\n\r\n";
-                        let mut out = format!("USR {trid} OK {email} {nick} 1 0\r\nMSG Hotmail Hotmail {}\r\n{profile}", profile.len());
+                        let mut out = format!(
+                            "USR {trid} OK {email} {nick} 1 0\r\nMSG Hotmail Hotmail {}\r\n{profile}",
+                            profile.len()
+                        );
                         if fake.challenges {
                             out.push_str(&format!("CHL 0 {CHALLENGE}\r\n"));
                         }
@@ -95,12 +106,23 @@ async fn ns_conn(sock: TcpStream, fake: Arc<Fake>) {
             }
             "XFR" => {
                 let email = user.clone().unwrap();
-                send(&mut r, &format!("XFR {trid} SB {} CKI ck-{email}\r\n", fake.sb_addr)).await
+                send(
+                    &mut r,
+                    &format!("XFR {trid} SB {} CKI ck-{email}\r\n", fake.sb_addr),
+                )
+                .await
             }
             // Test verb: have the server ring this user.
             "RING" => {
                 let email = user.clone().unwrap();
-                send(&mut r, &format!("RNG 99 {} CKI ans-{email} bob@fake.test Bob\r\n", fake.sb_addr)).await
+                send(
+                    &mut r,
+                    &format!(
+                        "RNG 99 {} CKI ans-{email} bob@fake.test Bob\r\n",
+                        fake.sb_addr
+                    ),
+                )
+                .await
             }
             _ => send(&mut r, &format!("200 {trid}\r\n")).await,
         }
@@ -119,7 +141,11 @@ async fn sb_conn(sock: TcpStream, fake: Arc<Fake>) {
                 send(&mut r, &format!("USR {trid} OK {email} {nick}\r\n")).await
             }
             ("ANS", Some(_)) if t.get(3) == Some(&format!("ans-{email}").as_str()) => {
-                send(&mut r, &format!("IRO {trid} 1 1 bob@fake.test Bob\r\nANS {trid} OK\r\n")).await
+                send(
+                    &mut r,
+                    &format!("IRO {trid} 1 1 bob@fake.test Bob\r\nANS {trid} OK\r\n"),
+                )
+                .await
             }
             _ => {
                 send(&mut r, &format!("911 {trid}\r\n")).await;
@@ -157,7 +183,9 @@ async fn http_conn(mut sock: TcpStream, fake: Arc<Fake>, port: u16) {
     }
     let req = String::from_utf8(req).unwrap();
     let response = if req.starts_with("GET /rdr/pprdr.asp ") {
-        format!("HTTP/1.1 200 OK\r\nPassportURLs: DARealm=Passport.Net,DALogin=http://127.0.0.1:{port}/login2.srf,ConfigVersion=15\r\nContent-Length: 0\r\n\r\n")
+        format!(
+            "HTTP/1.1 200 OK\r\nPassportURLs: DARealm=Passport.Net,DALogin=http://127.0.0.1:{port}/login2.srf,ConfigVersion=15\r\nContent-Length: 0\r\n\r\n"
+        )
     } else {
         let auth = req
             .lines()
@@ -171,9 +199,14 @@ async fn http_conn(mut sock: TcpStream, fake: Arc<Fake>, port: u16) {
         };
         let email = field("sign-in=");
         let ok = auth.ends_with(",ct=1,lc=1033,id=507")
-            && fake.accounts.get(&email).is_some_and(|a| a.0 == field("pwd="));
+            && fake
+                .accounts
+                .get(&email)
+                .is_some_and(|a| a.0 == field("pwd="));
         if ok {
-            format!("HTTP/1.1 200 OK\r\nAuthentication-Info: Passport1.4 da-status=success,tname=MSPAuth,from-PP='t={email}',ru=x\r\nContent-Length: 0\r\n\r\n")
+            format!(
+                "HTTP/1.1 200 OK\r\nAuthentication-Info: Passport1.4 da-status=success,tname=MSPAuth,from-PP='t={email}',ru=x\r\nContent-Length: 0\r\n\r\n"
+            )
         } else {
             "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Passport1.4 da-status=failed\r\nContent-Length: 0\r\n\r\n".to_string()
         }
@@ -260,8 +293,10 @@ async fn runner_against_fake_server() {
     ];
     let results = run_cases(&m, &cases).await;
     let summary = msnp_conform::report::human_summary(&results);
-    let by_name: BTreeMap<String, &Outcome> =
-        results.iter().map(|r| (r.case.clone(), &r.outcome)).collect();
+    let by_name: BTreeMap<String, &Outcome> = results
+        .iter()
+        .map(|r| (r.case.clone(), &r.outcome))
+        .collect();
     for ok in [
         "login-macro",
         "explicit-login",
@@ -270,10 +305,17 @@ async fn runner_against_fake_server() {
         "switchboard-macros",
         "guarded",
     ] {
-        assert!(matches!(by_name[ok], Outcome::Pass), "{ok} did not pass:\n{summary}");
+        assert!(
+            matches!(by_name[ok], Outcome::Pass),
+            "{ok} did not pass:\n{summary}"
+        );
     }
-    assert!(matches!(by_name["needs-feature"], Outcome::Skip { reason } if reason.contains("dispatch")));
-    assert!(matches!(by_name["needs-dialect"], Outcome::Skip { reason } if reason.contains("MSNP11")));
+    assert!(
+        matches!(by_name["needs-feature"], Outcome::Skip { reason } if reason.contains("dispatch"))
+    );
+    assert!(
+        matches!(by_name["needs-dialect"], Outcome::Skip { reason } if reason.contains("MSNP11"))
+    );
     // Case instances: MSNP8-9 cases run only in MSNP8 (the manifest's dialect).
     assert_eq!(results.len(), cases.len(), "{summary}");
 }
@@ -314,7 +356,10 @@ async fn failures_are_readable() {
     assert_eq!(f.line, 8);
     assert!(f.message.contains("expected: @alice < QNG 60"), "{summary}");
     assert!(f.message.contains("got:      QNG"), "{summary}");
-    assert!(f.traffic.iter().any(|e| e.to_string() == "@alice > PNG"), "{summary}");
+    assert!(
+        f.traffic.iter().any(|e| e.to_string() == "@alice > PNG"),
+        "{summary}"
+    );
     let f = fail(1);
     assert!(f.message.contains("payload line 1"), "{summary}");
     let f = fail(2);
@@ -325,7 +370,10 @@ async fn failures_are_readable() {
     assert!(f.message.contains("B 2"), "{summary}");
     let f = fail(4);
     assert!(f.message.contains("got:      911 2"), "{summary}");
-    assert!(summary.ends_with("0 passed, 5 failed, 0 skipped\n"), "{summary}");
+    assert!(
+        summary.ends_with("0 passed, 5 failed, 0 skipped\n"),
+        "{summary}"
+    );
 }
 
 #[tokio::test]
@@ -348,7 +396,10 @@ async fn challenges_are_answered_or_left_to_the_case() {
     let servers = start_with_ns(true).await;
     let m = manifest(&servers, "\"challenges\"", 5000);
     let cases = vec![
-        case("auto", "@alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG\n"),
+        case(
+            "auto",
+            "@alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG\n",
+        ),
         case(
             "manual-right",
             "@alice connect ns\n@alice login manual-challenge\n@alice < CHL 0 {chl}\n\
@@ -362,7 +413,11 @@ async fn challenges_are_answered_or_left_to_the_case() {
     ];
     let results = run_cases(&m, &cases).await;
     let summary = msnp_conform::report::human_summary(&results);
-    assert_eq!(msnp_conform::report::totals(&results).passed, 3, "{summary}");
+    assert_eq!(
+        msnp_conform::report::totals(&results).passed,
+        3,
+        "{summary}"
+    );
 }
 
 /// Starts the fake servers and returns their ports.
@@ -380,8 +435,14 @@ async fn spawn_all(ns: TcpListener, challenges: bool) -> Servers {
     let http_port = http.local_addr().unwrap().port();
     let ns_port = ns.local_addr().unwrap().port();
     let mut accounts = BTreeMap::new();
-    accounts.insert("alice@fake.test".to_string(), ("pw a".to_string(), "Alice".to_string()));
-    accounts.insert("bob@fake.test".to_string(), ("pwb".to_string(), "Bob".to_string()));
+    accounts.insert(
+        "alice@fake.test".to_string(),
+        ("pw a".to_string(), "Alice".to_string()),
+    );
+    accounts.insert(
+        "bob@fake.test".to_string(),
+        ("pwb".to_string(), "Bob".to_string()),
+    );
     let fake = Arc::new(Fake {
         accounts,
         sb_addr: sb.local_addr().unwrap().to_string(),

@@ -74,9 +74,7 @@ struct Parser<'a> {
 fn header_pair(line: &str) -> Option<(&str, &str)> {
     let body = line.strip_prefix('#')?.trim_start();
     let (key, value) = body.split_once(':')?;
-    HEADER_KEYS
-        .contains(&key)
-        .then_some((key, value.trim()))
+    HEADER_KEYS.contains(&key).then_some((key, value.trim()))
 }
 
 fn is_label(s: &str) -> bool {
@@ -113,8 +111,9 @@ impl<'a> Parser<'a> {
             let dup = match key {
                 "title" => title.replace(value.to_string()).is_some(),
                 "dialects" => {
-                    let set: DialectSet =
-                        value.parse().map_err(|e| self.err(line_no, format!("{e}")))?;
+                    let set: DialectSet = value
+                        .parse()
+                        .map_err(|e| self.err(line_no, format!("{e}")))?;
                     dialects.replace(set).is_some()
                 }
                 "roles" => {
@@ -126,8 +125,7 @@ impl<'a> Parser<'a> {
                     roles.replace(list).is_some()
                 }
                 "accounts" => {
-                    let list: Vec<String> =
-                        value.split_whitespace().map(str::to_string).collect();
+                    let list: Vec<String> = value.split_whitespace().map(str::to_string).collect();
                     for label in &list {
                         if !is_label(label) || label == NOBODY {
                             return Err(self.err(
@@ -264,7 +262,9 @@ impl<'a> Parser<'a> {
             None => (name, None),
         };
         let suffix_ok = suffix.is_none_or(|s| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         });
         if !is_label(account) || !suffix_ok {
             return Err(self.err(
@@ -300,7 +300,10 @@ impl<'a> Parser<'a> {
             }
             out.push((line_no, raw.strip_prefix('.').unwrap_or(raw)));
         }
-        Err(self.err(start_line, "payload block is not ended by a line holding only `.`"))
+        Err(self.err(
+            start_line,
+            "payload block is not ended by a line holding only `.`",
+        ))
     }
 
     fn statement(&mut self, line_no: usize, text: &str) -> Result<StepKind, ParseError> {
@@ -466,14 +469,15 @@ fn check_variables(case: &Case) -> Result<(), ParseError> {
         line,
         message,
     };
-    let check_reads = |line: usize, names: Vec<&str>, defined: &BTreeSet<String>| {
-        match names.into_iter().find(|n| !defined.contains(*n)) {
-            Some(name) => Err(err(
-                line,
-                format!("`${{{name}}}` is not defined before this line"),
-            )),
-            None => Ok(()),
-        }
+    let check_reads = |line: usize, names: Vec<&str>, defined: &BTreeSet<String>| match names
+        .into_iter()
+        .find(|n| !defined.contains(*n))
+    {
+        Some(name) => Err(err(
+            line,
+            format!("`${{{name}}}` is not defined before this line"),
+        )),
+        None => Ok(()),
     };
     let check_capture = |line: usize, name: &str| {
         if reserved.contains(name) {
@@ -493,7 +497,12 @@ fn check_variables(case: &Case) -> Result<(), ParseError> {
         names
     }
     let expectation_captures = |e: &Expectation| {
-        let mut names: Vec<String> = e.line.capture_names().iter().map(|s| s.to_string()).collect();
+        let mut names: Vec<String> = e
+            .line
+            .capture_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         if let Some(p) = &e.payload {
             names.extend(
                 p.lines
@@ -593,19 +602,25 @@ mod tests {
         assert!(e.message.contains("accounts"), "{e}");
         let e = parse_case("x", &format!("{HEADER}# title: again\n")).unwrap_err();
         assert_eq!(e.line, 5);
-        let e = parse(
-            "@alice connect ns\n# roles: ns\n",
+        let e = parse("@alice connect ns\n# roles: ns\n").unwrap_err();
+        assert!(e.message.contains("before the first statement"), "{e}");
+        let e = parse_case(
+            "x",
+            "# title: t\n# dialects: MSNP8\n# roles: ns xx\n# accounts: a\n",
         )
         .unwrap_err();
-        assert!(e.message.contains("before the first statement"), "{e}");
-        let e = parse_case("x", "# title: t\n# dialects: MSNP8\n# roles: ns xx\n# accounts: a\n")
-            .unwrap_err();
         assert!(e.message.contains("unknown role"), "{e}");
-        let e = parse_case("x", "# title: t\n# dialects: MSNP8\n# roles: ns\n# accounts: a a\n")
-            .unwrap_err();
+        let e = parse_case(
+            "x",
+            "# title: t\n# dialects: MSNP8\n# roles: ns\n# accounts: a a\n",
+        )
+        .unwrap_err();
         assert!(e.message.contains("twice"), "{e}");
-        let e = parse_case("x", "# title: t\n# dialects: MSNP8\n# roles: ns\n# accounts: Al\n")
-            .unwrap_err();
+        let e = parse_case(
+            "x",
+            "# title: t\n# dialects: MSNP8\n# roles: ns\n# accounts: Al\n",
+        )
+        .unwrap_err();
         assert!(e.message.contains("label"), "{e}");
     }
 
@@ -646,13 +661,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(case.steps.len(), 13);
-        assert!(matches!(case.steps[0].kind, StepKind::Connect { target: ConnectTarget::Ns, .. }));
+        assert!(matches!(
+            case.steps[0].kind,
+            StepKind::Connect {
+                target: ConnectTarget::Ns,
+                ..
+            }
+        ));
         assert!(matches!(
             &case.steps[1].kind,
-            StepKind::Login { dialect: None, manual_challenge: false, .. }
+            StepKind::Login {
+                dialect: None,
+                manual_challenge: false,
+                ..
+            }
         ));
         match &case.steps[4].kind {
-            StepKind::Connect { session, target: ConnectTarget::Address(t) } => {
+            StepKind::Connect {
+                session,
+                target: ConnectTarget::Address(t),
+            } => {
                 assert_eq!(session.name, "bob.sb");
                 assert_eq!(session.account, "bob");
                 assert_eq!(t.source(), "${sb}");
@@ -664,9 +692,15 @@ mod tests {
         assert!(!case.steps[5].applies_to(Dialect::new(9).unwrap()));
         assert!(matches!(
             &case.steps[8].kind,
-            StepKind::Login { dialect: Some(_), manual_challenge: true, .. }
+            StepKind::Login {
+                dialect: Some(_),
+                manual_challenge: true,
+                ..
+            }
         ));
-        assert!(matches!(&case.steps[9].kind, StepKind::Passport { capture, .. } if capture == "ticket"));
+        assert!(
+            matches!(&case.steps[9].kind, StepKind::Passport { capture, .. } if capture == "ticket")
+        );
         assert!(matches!(&case.steps[11].kind, StepKind::XfrSb { via, .. } if via.name == "bob"));
         assert!(matches!(&case.steps[12].kind, StepKind::AnswerSb { .. }));
     }
@@ -680,7 +714,11 @@ mod tests {
         )
         .unwrap();
         match &case.steps[0].kind {
-            StepKind::Send { line, payload: Some(p), .. } => {
+            StepKind::Send {
+                line,
+                payload: Some(p),
+                ..
+            } => {
                 assert_eq!(line.source(), "MSG $trid A");
                 let lines: Vec<&str> = p.iter().map(|t| t.source()).collect();
                 assert_eq!(lines, vec!["MIME-Version: 1.0", "", ".dot"]);
@@ -757,8 +795,10 @@ mod tests {
     #[test]
     fn account_variables_are_defined() {
         assert!(
-            parse("@alice > ADD 1 FL ${bob} ${bob.nick} ${alice.email} ${alice.password} ${nobody}\n")
-                .is_ok()
+            parse(
+                "@alice > ADD 1 FL ${bob} ${bob.nick} ${alice.email} ${alice.password} ${nobody}\n"
+            )
+            .is_ok()
         );
         assert!(parse("@alice > ADD 1 FL ${bob.phone}\n").is_err());
     }

@@ -105,9 +105,7 @@ impl LinePattern {
     /// The first token when it is a plain literal (the verb), e.g. `ADD`.
     pub fn literal_verb(&self) -> Option<&str> {
         match self.tokens.first() {
-            Some(TokenPat::Literal(t)) if t.vars().is_empty() && !t.uses_trid() => {
-                Some(t.source())
-            }
+            Some(TokenPat::Literal(t)) if t.vars().is_empty() && !t.uses_trid() => Some(t.source()),
             _ => None,
         }
     }
@@ -287,9 +285,18 @@ mod tests {
             .matches(&split_tokens("ADD 7 FL 12 bob@x.test Bob 0"), &env)
             .unwrap();
         assert_eq!(caps, vec![("nick".to_string(), "Bob".to_string())]);
-        assert!(p.matches(&split_tokens("ADD 8 FL 12 bob@x.test Bob 0"), &env).is_err());
-        assert!(p.matches(&split_tokens("ADD 7 FL 12 bob@x.test Bob"), &env).is_err());
-        assert!(p.matches(&split_tokens("ADD 7 FL 12 bob@x.test Bob 0 9"), &env).is_err());
+        assert!(
+            p.matches(&split_tokens("ADD 8 FL 12 bob@x.test Bob 0"), &env)
+                .is_err()
+        );
+        assert!(
+            p.matches(&split_tokens("ADD 7 FL 12 bob@x.test Bob"), &env)
+                .is_err()
+        );
+        assert!(
+            p.matches(&split_tokens("ADD 7 FL 12 bob@x.test Bob 0 9"), &env)
+                .is_err()
+        );
         assert_eq!(p.capture_names(), vec!["nick"]);
         assert_eq!(p.vars(), vec!["bob"]);
         assert!(p.uses_trid());
@@ -332,7 +339,9 @@ mod tests {
         let err = pat("ADD $trid FL").matches(&split_tokens("ADD 7 AL"), &env);
         assert_eq!(
             err,
-            Err(MatchError::Mismatch("token 3: expected `FL`, got `AL`".to_string()))
+            Err(MatchError::Mismatch(
+                "token 3: expected `FL`, got `AL`".to_string()
+            ))
         );
         let err = pat("ADD $trid ${nope}").matches(&split_tokens("ADD 7 AL"), &env);
         assert!(matches!(err, Err(MatchError::Render(_))));
@@ -341,7 +350,8 @@ mod tests {
     #[test]
     fn payload_contains_in_order() {
         let env = MapEnv::new(&[]);
-        let payload = b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello there";
+        let payload =
+            b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nhello there";
         let p = PayloadPattern {
             exact: false,
             lines: vec![pat("Content-Type: text/plain; **"), pat("hello {who}")],

@@ -95,7 +95,11 @@ impl Connection {
 
     /// Sends `line` (which must already end with the payload length), CRLF and
     /// the payload, in one write.
-    pub async fn send_with_payload(&mut self, line: &str, payload: &[u8]) -> Result<(), ClientError> {
+    pub async fn send_with_payload(
+        &mut self,
+        line: &str,
+        payload: &[u8],
+    ) -> Result<(), ClientError> {
         let mut bytes = Vec::with_capacity(line.len() + 2 + payload.len());
         bytes.extend_from_slice(line.as_bytes());
         bytes.extend_from_slice(b"\r\n");
@@ -205,7 +209,10 @@ mod tests {
         let mut c = pair(b"VER 1 MSNP8\r\nMSG Hotmail Hotmail 5\r\nab\r\ncQNG\r\n").await;
         assert_eq!(
             c.read(T).await.unwrap(),
-            Incoming::Line(ServerLine { text: "VER 1 MSNP8".into(), payload: None })
+            Incoming::Line(ServerLine {
+                text: "VER 1 MSNP8".into(),
+                payload: None
+            })
         );
         assert_eq!(
             c.read(T).await.unwrap(),

@@ -103,7 +103,11 @@ impl Response {
 }
 
 /// Sends `GET url` with `headers`; returns status and headers.
-pub async fn get(url: &Url, headers: &[(&str, &str)], timeout: Duration) -> Result<Response, HttpError> {
+pub async fn get(
+    url: &Url,
+    headers: &[(&str, &str)],
+    timeout: Duration,
+) -> Result<Response, HttpError> {
     match tokio::time::timeout(timeout, get_inner(url, headers)).await {
         Ok(r) => r,
         Err(_) => Err(HttpError::Timeout(url.to_string())),
@@ -233,14 +237,24 @@ mod tests {
             String::from_utf8(req).unwrap()
         });
         let url = Url::parse(&format!("http://127.0.0.1:{port}/login2.srf")).unwrap();
-        let r = get(&url, &[("Authorization", "Passport1.4 x=y")], Duration::from_secs(5))
-            .await
-            .unwrap();
+        let r = get(
+            &url,
+            &[("Authorization", "Passport1.4 x=y")],
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.status, 401);
-        assert_eq!(r.header("WWW-Authenticate"), Some("Passport1.4 da-status=failed"));
+        assert_eq!(
+            r.header("WWW-Authenticate"),
+            Some("Passport1.4 da-status=failed")
+        );
         let req = server.await.unwrap();
         assert!(req.starts_with("GET /login2.srf HTTP/1.1\r\n"), "{req}");
-        assert!(req.contains(&format!("Host: 127.0.0.1:{port}\r\n")), "{req}");
+        assert!(
+            req.contains(&format!("Host: 127.0.0.1:{port}\r\n")),
+            "{req}"
+        );
         assert!(req.contains("Authorization: Passport1.4 x=y\r\n"), "{req}");
     }
 }

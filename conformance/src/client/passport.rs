@@ -116,9 +116,8 @@ pub async fn login(
     let urls = response
         .header("PassportURLs")
         .ok_or_else(|| PassportError::Header("the nexus sent no PassportURLs header".into()))?;
-    let mut login_url = da_login(urls).ok_or_else(|| {
-        PassportError::Header(format!("PassportURLs `{urls}` has no DALogin="))
-    })?;
+    let mut login_url = da_login(urls)
+        .ok_or_else(|| PassportError::Header(format!("PassportURLs `{urls}` has no DALogin=")))?;
     let auth = authorization(email, password, policy);
     for _ in 0..=MAX_REDIRECTS {
         let url = parse_url(&login_url)?;
@@ -192,16 +191,28 @@ mod tests {
             ticket_from("Passport1.4 da-status=success,tname=MSPAuth,from-PP='t=1&p=2',ru=x"),
             Some("t=1&p=2".to_string())
         );
-        assert_eq!(ticket_from("Passport1.4 da-status=failed,from-PP='x'"), None);
-        assert_eq!(ticket_from("Passport1.4 da-status=success,from-PP=''"), None);
+        assert_eq!(
+            ticket_from("Passport1.4 da-status=failed,from-PP='x'"),
+            None
+        );
+        assert_eq!(
+            ticket_from("Passport1.4 da-status=success,from-PP=''"),
+            None
+        );
         assert_eq!(ticket_from("Passport1.4 da-status=success"), None);
     }
 
     #[tokio::test]
     async fn https_is_refused() {
-        let err = login("https://nexus.test/rdr/pprdr.asp", "a", "b", "", Duration::from_secs(1))
-            .await
-            .unwrap_err();
+        let err = login(
+            "https://nexus.test/rdr/pprdr.asp",
+            "a",
+            "b",
+            "",
+            Duration::from_secs(1),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, PassportError::Https(_)));
     }
 }

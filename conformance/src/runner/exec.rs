@@ -61,7 +61,12 @@ impl Env for Scope<'_, '_> {
             .sessions
             .get(self.session)
             .and_then(|s| s.trid)
-            .ok_or_else(|| format!("`$trid`: no line with `$trid` was sent on @{} yet", self.session))
+            .ok_or_else(|| {
+                format!(
+                    "`$trid`: no line with `$trid` was sent on @{} yet",
+                    self.session
+                )
+            })
     }
 
     fn dialect(&self) -> Dialect {
@@ -346,10 +351,12 @@ impl<'m> CaseRun<'m> {
         let scope = self.scope(session);
         let mut captures = pattern.matches(&line.tokens(), &scope)?;
         match (payload, &line.payload) {
-            (Some(p), Some(bytes)) => captures.extend(p.check(bytes, &scope).map_err(|e| match e {
-                MatchError::Mismatch(why) => MatchError::Mismatch(format!("payload: {why}")),
-                other => other,
-            })?),
+            (Some(p), Some(bytes)) => {
+                captures.extend(p.check(bytes, &scope).map_err(|e| match e {
+                    MatchError::Mismatch(why) => MatchError::Mismatch(format!("payload: {why}")),
+                    other => other,
+                })?)
+            }
             (Some(_), None) => {
                 return Err(MatchError::Mismatch(
                     "the line carries no payload".to_string(),
@@ -390,9 +397,10 @@ impl<'m> CaseRun<'m> {
 
     async fn unordered(&mut self, items: &[UnorderedItem]) -> StepResult {
         let mut groups: Vec<(String, Vec<&UnorderedItem>)> = Vec::new();
-        for item in items.iter().filter(|i| {
-            i.guard.as_ref().is_none_or(|g| g.contains(self.dialect))
-        }) {
+        for item in items
+            .iter()
+            .filter(|i| i.guard.as_ref().is_none_or(|g| g.contains(self.dialect)))
+        {
             let name = &item.expectation.session.name;
             match groups.iter_mut().find(|(n, _)| n == name) {
                 Some((_, list)) => list.push(item),
@@ -447,7 +455,10 @@ impl<'m> CaseRun<'m> {
                 }
             }
             let Some(assignment) = matching::assign(&fits) else {
-                let got: Vec<String> = lines.iter().map(|l| format!("  {}", l.describe())).collect();
+                let got: Vec<String> = lines
+                    .iter()
+                    .map(|l| format!("  {}", l.describe()))
+                    .collect();
                 return Err(format!(
                     "expected (any order):\n{}\ngot:\n{}",
                     listing(self),

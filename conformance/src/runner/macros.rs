@@ -3,9 +3,9 @@
 //! claims challenges), `passport` / `passport-reject`, `xfr-sb` and
 //! `answer-sb`.
 
+use crate::case::SessionName;
 use crate::case::pattern::{Captures, LinePattern};
 use crate::case::template::Template;
-use crate::case::SessionName;
 use crate::client::challenge::{MSNP8_CLIENT_ID, msnp8_answer};
 use crate::client::line::Incoming;
 use crate::client::passport::{self, PassportError};
@@ -51,7 +51,8 @@ impl CaseRun<'_> {
             Direction::Note,
             format!("Passport 1.4 login via {} for {email}", self.manifest.nexus),
         );
-        let result = passport::login(&self.manifest.nexus, email, password, policy, self.timeout).await;
+        let result =
+            passport::login(&self.manifest.nexus, email, password, policy, self.timeout).await;
         let note = match &result {
             Ok(t) => format!("ticket received from {}", t.login_url),
             Err(e) => format!("no ticket: {e}"),
@@ -80,7 +81,8 @@ impl CaseRun<'_> {
         let t = self.alloc_trid(name);
         self.send_raw(name, format!("VER {t} {dialect} CVR0"), None)
             .await?;
-        self.expect_text(name, &format!("VER $trid {dialect}")).await?;
+        self.expect_text(name, &format!("VER $trid {dialect}"))
+            .await?;
 
         let t = self.alloc_trid(name);
         self.send_raw(
@@ -151,9 +153,7 @@ impl CaseRun<'_> {
         policy: &Template,
         capture: &str,
     ) -> StepResult {
-        let policy = policy
-            .render(&self.scope(&session.name))
-            .map_err(|e| e.0)?;
+        let policy = policy.render(&self.scope(&session.name)).map_err(|e| e.0)?;
         let account = self.account(&session.account)?;
         let ticket = self
             .ticket(&session.name, &account.email, &account.password, &policy)
@@ -191,7 +191,8 @@ impl CaseRun<'_> {
     pub(super) async fn xfr_sb(&mut self, session: &SessionName, via: &SessionName) -> StepResult {
         let account = self.account(&session.account)?;
         let t = self.alloc_trid(&via.name);
-        self.send_raw(&via.name, format!("XFR {t} SB"), None).await?;
+        self.send_raw(&via.name, format!("XFR {t} SB"), None)
+            .await?;
         let caps = self
             .expect_text(&via.name, "XFR $trid SB {addr} CKI {cookie} **")
             .await?;

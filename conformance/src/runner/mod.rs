@@ -100,7 +100,9 @@ pub async fn run_cases_with(
 /// Why `case` cannot run against `manifest` at all, if so.
 pub fn skip_reason(manifest: &Manifest, case: &Case) -> Option<String> {
     if let Some(role) = case.roles.iter().find(|r| !manifest.roles.contains(r)) {
-        return Some(format!("needs role `{role}`, which the manifest does not claim"));
+        return Some(format!(
+            "needs role `{role}`, which the manifest does not claim"
+        ));
     }
     if let Some(feature) = case.features.iter().find(|f| !manifest.has_feature(f)) {
         return Some(format!(
@@ -155,7 +157,9 @@ async fn run_instance(manifest: &Manifest, case: &Case, dialect: Dialect) -> Out
         Ok(a) => a,
         Err(ProvisionError::NotEnough { have, need }) => {
             return Outcome::Skip {
-                reason: format!("the manifest lists {have} fixed account(s); the case needs {need}"),
+                reason: format!(
+                    "the manifest lists {have} fixed account(s); the case needs {need}"
+                ),
             };
         }
         Err(e) => {

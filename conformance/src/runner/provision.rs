@@ -188,21 +188,27 @@ mod tests {
             "[provision]\ncommand=['sh', '-c', 'test \"$1\" = \"--nick\" && test \"$2\" = \"$X\"', 'sh', '--nick', '{nick}']\nenv={X='alice'}\n",
         );
         let mut rng = Rng::new();
-        let accounts = provision(&m, &["alice".to_string()], &mut rng).await.unwrap();
+        let accounts = provision(&m, &["alice".to_string()], &mut rng)
+            .await
+            .unwrap();
         assert_eq!(accounts.len(), 1);
         assert!(accounts[0].email.starts_with("alice-"));
         assert!(accounts[0].email.ends_with("@conform.test"));
         assert_eq!(accounts[0].password.len(), 16);
         assert_eq!(accounts[0].nick.as_deref(), Some("alice"));
         // The same command fails for another label: the exit status is reported.
-        let err = provision(&m, &["bob".to_string()], &mut rng).await.unwrap_err();
+        let err = provision(&m, &["bob".to_string()], &mut rng)
+            .await
+            .unwrap_err();
         assert!(matches!(err, ProvisionError::Failed { .. }), "{err}");
     }
 
     #[tokio::test]
     async fn reports_a_missing_program() {
         let m = manifest("[provision]\ncommand=['/nonexistent/msnp-conform-provision']\n");
-        let err = provision(&m, &["a".to_string()], &mut Rng::new()).await.unwrap_err();
+        let err = provision(&m, &["a".to_string()], &mut Rng::new())
+            .await
+            .unwrap_err();
         assert!(matches!(err, ProvisionError::Spawn { .. }), "{err}");
     }
 
@@ -212,14 +218,19 @@ mod tests {
             "[[provision.accounts]]\nemail='a@ex.test'\npassword='p'\n[[provision.accounts]]\nemail='b@ex.test'\npassword='q'\nnick='B'\n",
         );
         let mut rng = Rng::new();
-        let got = provision(&m, &["x".into(), "y".into()], &mut rng).await.unwrap();
+        let got = provision(&m, &["x".into(), "y".into()], &mut rng)
+            .await
+            .unwrap();
         assert_eq!(got[0].email, "a@ex.test");
         assert_eq!(got[0].label, "x");
         assert_eq!(got[1].nick.as_deref(), Some("B"));
         let err = provision(&m, &["x".into(), "y".into(), "z".into()], &mut rng)
             .await
             .unwrap_err();
-        assert!(matches!(err, ProvisionError::NotEnough { have: 2, need: 3 }));
+        assert!(matches!(
+            err,
+            ProvisionError::NotEnough { have: 2, need: 3 }
+        ));
         assert!(nobody(&m, &mut rng).ends_with("@ex.test"));
     }
 }

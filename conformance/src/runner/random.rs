@@ -64,6 +64,9 @@ mod tests {
         let b = Rng::new().token(12);
         assert_eq!(a.len(), 12);
         assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        );
     }
 }
