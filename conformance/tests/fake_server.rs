@@ -245,7 +245,7 @@ fn case(id: &str, body: &str) -> msnp_conform::Case {
 
 #[tokio::test]
 async fn runner_against_fake_server() {
-    let servers = start_with_ns(false).await;
+    let servers = start_fake(false).await;
     let m = manifest(&servers, "", 5000);
     let cases = vec![
         case(
@@ -322,7 +322,7 @@ async fn runner_against_fake_server() {
 
 #[tokio::test]
 async fn failures_are_readable() {
-    let servers = start_with_ns(false).await;
+    let servers = start_fake(false).await;
     let m = manifest(&servers, "", 5000);
     let cases = vec![
         case(
@@ -378,7 +378,7 @@ async fn failures_are_readable() {
 
 #[tokio::test]
 async fn timeouts_fail_the_case() {
-    let servers = start_with_ns(false).await;
+    let servers = start_fake(false).await;
     let m = manifest(&servers, "", 200);
     let results = run_cases(
         &m,
@@ -393,7 +393,7 @@ async fn timeouts_fail_the_case() {
 
 #[tokio::test]
 async fn challenges_are_answered_or_left_to_the_case() {
-    let servers = start_with_ns(true).await;
+    let servers = start_fake(true).await;
     let m = manifest(&servers, "\"challenges\"", 5000);
     let cases = vec![
         case(
@@ -420,16 +420,9 @@ async fn challenges_are_answered_or_left_to_the_case() {
     );
 }
 
-/// Starts the fake servers and returns their ports.
-async fn start_with_ns(challenges: bool) -> Servers {
+/// Starts the fake NS, SB and HTTP servers on free ports.
+async fn start_fake(challenges: bool) -> Servers {
     let ns = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ns_port = ns.local_addr().unwrap().port();
-    let servers = spawn_all(ns, challenges).await;
-    assert_eq!(servers.ns, ns_port);
-    servers
-}
-
-async fn spawn_all(ns: TcpListener, challenges: bool) -> Servers {
     let sb = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let http_port = http.local_addr().unwrap().port();
