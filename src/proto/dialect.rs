@@ -89,6 +89,15 @@ impl Dialect {
     pub fn has_personal_message(self) -> bool {
         self.0 >= 11
     }
+    /// The own friendly name is set with `PRP trid MFN nick` and sent in `SYN` as
+    /// `PRP MFN nick` (MSNP10+); `REA` is gone.
+    pub fn has_prp_nickname(self) -> bool {
+        self.0 >= 10
+    }
+    /// The client asks for server configuration files with `GCF` (MSNP11–12).
+    pub fn has_gcf(self) -> bool {
+        self.0 >= 11
+    }
     /// `IRO`/`JOI` carry client capabilities (MSNP12+).
     pub fn has_sb_capabilities(self) -> bool {
         self.0 >= 12

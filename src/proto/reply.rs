@@ -99,6 +99,8 @@ pub enum Reply {
         trid: TrId,
         list: Box<ContactList>,
         phones: Vec<(PhoneKind, String)>,
+        /// The user's own friendly name (`PRP MFN` in MSNP10+).
+        nick: String,
         /// The client already has this version: send only the `SYN` line.
         unchanged: bool,
     },
@@ -176,6 +178,8 @@ pub enum Reply {
         kind: PhoneKind,
         value: Option<String>,
     },
+    /// `PRP trid MFN nick` (MSNP10+): the own friendly name was changed.
+    PrpNick { trid: TrId, nick: String },
     /// `RNG session-id host:port CKI cookie caller-email caller-nick`.
     Rng {
         session_id: String,

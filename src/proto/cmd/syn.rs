@@ -14,9 +14,9 @@
 //!   phone, `LSG id name 0` per group, `LST email nick bits [groups]` per contact.
 //! - MSNP10–12: always the full list (like Escargot; list versions do not map to
 //!   the client's timestamps): `SYN trid TS TS ncontacts ngroups` with the fixed
-//!   timestamp [`SYNC_TIMESTAMP`], `GTC`, `BLP`, phones, `LSG name guid` per group
-//!   other than group 0, `LST N= F= C= bits [1] [groups]` per contact.
-//!   Not sent yet: `PRP MFN own-nick` (the reply carries no own nickname) and `BPR`.
+//!   timestamp [`SYNC_TIMESTAMP`], `GTC`, `BLP`, `PRP MFN own-nick`, phones,
+//!   `LSG name guid` per group other than group 0, `LST N= F= [C=] bits [1] [groups]`
+//!   per contact. Not sent: `BPR` (contacts' phone numbers are not shared).
 //!
 //! Contacts on no list are skipped (and not counted).
 
@@ -58,6 +58,7 @@ pub(super) fn encode(
     trid: TrId,
     list: &ContactList,
     phones: &[(PhoneKind, String)],
+    nick: &str,
     unchanged: bool,
     out: &mut BytesMut,
 ) {
@@ -86,6 +87,9 @@ pub(super) fn encode(
     }
     gtc::encode_in_sync(dialect, trid, version, list.prompt, out);
     blp::encode_in_sync(dialect, trid, version, list.privacy, out);
+    if dialect.has_prp_nickname() {
+        prp::encode_nick_in_sync(nick, out);
+    }
     if dialect.has_phone_numbers() {
         for (kind, value) in phones {
             prp::encode_in_sync(dialect, trid, version, *kind, value, out);
@@ -209,6 +213,7 @@ mod tests {
             trid: 8,
             list: Box::new(sample()),
             phones: vec![(PhoneKind::Home, "555 555-1234".into())],
+            nick: "My Self".into(),
             unchanged,
         }
     }
@@ -240,6 +245,7 @@ mod tests {
                 contacts: vec![contact("a@b.c", "a", &[List::Forward], &[])],
             }),
             phones: vec![],
+            nick: "a".into(),
             unchanged: false,
         };
         assert_eq!(
@@ -291,13 +297,13 @@ mod tests {
     #[test]
     fn msnp10_to_12_guid_form() {
         let a = contact_guid("anotheruser@hotmail.com");
-        let f = contact_guid("fred@hotmail.com");
         let g2 = group_guid(2);
         let ts = SYNC_TIMESTAMP;
         let head = format!(
             "SYN 8 {ts} {ts} 2 1\r\n\
              GTC A\r\n\
              BLP AL\r\n\
+             PRP MFN My%20Self\r\n\
              PRP PHH 555%20555-1234\r\n\
              LSG Friends {g2}\r\n"
         );
@@ -305,14 +311,14 @@ mod tests {
             enc_all(10..=11, &sync(false)),
             format!(
                 "{head}LST N=anotheruser@hotmail.com F=another%20user C={a} 11 {g2}\r\n\
-                 LST N=fred@hotmail.com F=fred C={f} 2\r\n"
+                 LST N=fred@hotmail.com F=fred 2\r\n"
             )
         );
         assert_eq!(
             enc(12, &sync(false)),
             format!(
                 "{head}LST N=anotheruser@hotmail.com F=another%20user C={a} 11 1 {g2}\r\n\
-                 LST N=fred@hotmail.com F=fred C={f} 2 1\r\n"
+                 LST N=fred@hotmail.com F=fred 2 1\r\n"
             )
         );
         // Timestamps do not map to list versions: "unchanged" still sends the list.
