@@ -61,7 +61,11 @@ fn dialect_flow(v: u8) {
     let b_guid = contact_guid(&b);
 
     // A group: numeric id before MSNP10, GUID after.
-    ca.send(if guids { "ADG 10 Friends" } else { "ADG 10 Friends 0" });
+    ca.send(if guids {
+        "ADG 10 Friends"
+    } else {
+        "ADG 10 Friends 0"
+    });
     let adg = ca.expect_prefix("ADG 10 ");
     let parts: Vec<&str> = adg.split(' ').collect();
     assert_eq!(parts[3], "Friends");
@@ -89,7 +93,10 @@ fn dialect_flow(v: u8) {
         ca.expect("215 13");
         ca.send(&format!("ADD 13 FL {b} {b}"));
         ca.expect("200 13");
-        ca.send(&format!("ADC 13 FL C={} {group}", contact_guid("nobody@x.com")));
+        ca.send(&format!(
+            "ADC 13 FL C={} {group}",
+            contact_guid("nobody@x.com")
+        ));
         ca.expect("208 13");
     } else {
         ca.send(&format!("ADD 11 FL {b} {b} 0"));
@@ -185,7 +192,11 @@ fn dialect_flow(v: u8) {
     }
 
     // A switchboard chat; MSNP12 adds capabilities to IRO and JOI.
-    let caps_tail = if v >= 12 { format!(" {CAPS}") } else { String::new() };
+    let caps_tail = if v >= 12 {
+        format!(" {CAPS}")
+    } else {
+        String::new()
+    };
     let mut sa = call(&mut cb, &b, &a);
     let mut sb_a = answer(&mut ca, &a, &format!("IRO 1 1 1 {b} {b}{caps_tail}"));
     sa.expect(&format!("JOI {a} Ay%20Ay{caps_tail}"));
@@ -286,7 +297,10 @@ fn msnp8_and_msnp12_see_each_other_and_chat() {
     cn.expect(&format!("NLN NLN {old} {old} 1073741824"));
     assert!(co.fence().is_empty());
     // Personal message changes never reach MSNP8.
-    cn.send_payload("UUX 6", b"<Data><PSM>x</PSM><CurrentMedia></CurrentMedia></Data>");
+    cn.send_payload(
+        "UUX 6",
+        b"<Data><PSM>x</PSM><CurrentMedia></CurrentMedia></Data>",
+    );
     cn.expect("UUX 6 0");
     cn.send(&format!("CHG 7 AWY {CAPS} {MSNOBJ}"));
     cn.expect(&format!("CHG 7 AWY {CAPS} {MSNOBJ}"));

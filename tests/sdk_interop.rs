@@ -15,9 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Client as Raw, Server};
-use msnp11_sdk::{
-    Client, Event, MsnpList, MsnpStatus, PersonalMessage, PlainText, Switchboard,
-};
+use msnp11_sdk::{Client, Event, MsnpList, MsnpStatus, PersonalMessage, PlainText, Switchboard};
 use tokio::sync::mpsc;
 use tokio::task::block_in_place;
 use tokio::time::timeout;
@@ -188,7 +186,12 @@ async fn two_sdk_clients_see_each_other_edit_lists_and_chat() {
     )
     .await
     .expect("ADC FL");
-    let Event::ContactInForwardList { email, guid: bob_guid, .. } = added else {
+    let Event::ContactInForwardList {
+        email,
+        guid: bob_guid,
+        ..
+    } = added
+    else {
         panic!("{added:?}");
     };
     assert_eq!(email, "bob@example.com");
@@ -241,18 +244,18 @@ async fn two_sdk_clients_see_each_other_edit_lists_and_chat() {
         .await
         .expect("CHG");
     let (status, caps) = wait_for(&mut alice.events, "ILN bob", |e| match e {
-        Event::InitialPresenceUpdate { email, presence, .. } if email == "bob@example.com" => {
-            Some((presence.status.clone(), presence.client_id))
-        }
+        Event::InitialPresenceUpdate {
+            email, presence, ..
+        } if email == "bob@example.com" => Some((presence.status.clone(), presence.client_id)),
         _ => None,
     })
     .await;
     assert!(matches!(status, MsnpStatus::Online), "{status:?}");
     assert_eq!(caps, SDK_CAPABILITIES);
     let status = wait_for(&mut bob.events, "NLN alice", |e| match e {
-        Event::PresenceUpdate { email, presence, .. } if email == "alice@example.com" => {
-            Some(presence.status.clone())
-        }
+        Event::PresenceUpdate {
+            email, presence, ..
+        } if email == "alice@example.com" => Some(presence.status.clone()),
         _ => None,
     })
     .await;
@@ -266,9 +269,10 @@ async fn two_sdk_clients_see_each_other_edit_lists_and_chat() {
     .await
     .expect("UUX");
     let got = wait_for(&mut bob.events, "UBX alice", |e| match e {
-        Event::PersonalMessageUpdate { email, personal_message } if email == "alice@example.com" => {
-            Some(personal_message.psm.clone())
-        }
+        Event::PersonalMessageUpdate {
+            email,
+            personal_message,
+        } if email == "alice@example.com" => Some(personal_message.psm.clone()),
         _ => None,
     })
     .await;
@@ -277,9 +281,10 @@ async fn two_sdk_clients_see_each_other_edit_lists_and_chat() {
         .await
         .expect("UUX");
     let got = wait_for(&mut alice.events, "UBX bob", |e| match e {
-        Event::PersonalMessageUpdate { email, personal_message } if email == "bob@example.com" => {
-            Some(personal_message.psm.clone())
-        }
+        Event::PersonalMessageUpdate {
+            email,
+            personal_message,
+        } if email == "bob@example.com" => Some(personal_message.psm.clone()),
         _ => None,
     })
     .await;
@@ -295,41 +300,52 @@ async fn two_sdk_clients_see_each_other_edit_lists_and_chat() {
     )
     .await
     .expect("ADC FL");
-    step("carol online", carol.client.set_presence(MsnpStatus::Online))
-        .await
-        .expect("CHG");
+    step(
+        "carol online",
+        carol.client.set_presence(MsnpStatus::Online),
+    )
+    .await
+    .expect("CHG");
     wait_for(&mut carol.events, "ILN alice", |e| match e {
         Event::InitialPresenceUpdate { email, .. } if email == "alice@example.com" => Some(()),
         _ => None,
     })
     .await;
     let got = wait_for(&mut carol.events, "UBX alice after ILN", |e| match e {
-        Event::PersonalMessageUpdate { email, personal_message } if email == "alice@example.com" => {
-            Some(personal_message.psm.clone())
-        }
+        Event::PersonalMessageUpdate {
+            email,
+            personal_message,
+        } if email == "alice@example.com" => Some(personal_message.psm.clone()),
         _ => None,
     })
     .await;
     assert_eq!(got, "hello from alice");
-    step("carol out", carol.client.disconnect()).await.expect("OUT");
+    step("carol out", carol.client.disconnect())
+        .await
+        .expect("OUT");
 
     // Friendly name (PRP MFN): watchers see the new name.
     step("rename", alice.client.set_display_name("Alice"))
         .await
         .expect("PRP MFN");
     let shown = wait_for(&mut bob.events, "NLN with new name", |e| match e {
-        Event::PresenceUpdate { email, display_name, .. } if email == "alice@example.com" => {
-            Some(display_name.clone())
-        }
+        Event::PresenceUpdate {
+            email,
+            display_name,
+            ..
+        } if email == "alice@example.com" => Some(display_name.clone()),
         _ => None,
     })
     .await;
     assert_eq!(shown, "Alice");
 
     // Switchboard: Alice opens a session with Bob; they exchange text both ways.
-    let alice_sb = step("create session", alice.client.create_session("bob@example.com"))
-        .await
-        .expect("XFR SB / USR / CAL");
+    let alice_sb = step(
+        "create session",
+        alice.client.create_session("bob@example.com"),
+    )
+    .await
+    .expect("XFR SB / USR / CAL");
     let (handler, mut alice_sb_events) = sink();
     alice_sb.add_event_handler_closure(handler);
     let bob_sb = answered(&mut bob).await;
@@ -343,18 +359,26 @@ async fn two_sdk_clients_see_each_other_edit_lists_and_chat() {
     step("alice says", alice_sb.send_text_message(&text("hi bob")))
         .await
         .expect("MSG A acknowledged");
-    assert_eq!(text_from(&mut bob_sb_events, "alice@example.com").await, "hi bob");
+    assert_eq!(
+        text_from(&mut bob_sb_events, "alice@example.com").await,
+        "hi bob"
+    );
     step("bob says", bob_sb.send_text_message(&text("hi alice")))
         .await
         .expect("MSG A acknowledged");
-    assert_eq!(text_from(&mut alice_sb_events, "bob@example.com").await, "hi alice");
+    assert_eq!(
+        text_from(&mut alice_sb_events, "bob@example.com").await,
+        "hi alice"
+    );
     step("bob leaves", bob_sb.disconnect()).await.expect("OUT");
     wait_for(&mut alice_sb_events, "BYE bob", |e| match e {
         Event::ParticipantLeftSwitchboard { email } if email == "bob@example.com" => Some(()),
         _ => None,
     })
     .await;
-    step("alice leaves", alice_sb.disconnect()).await.expect("OUT");
+    step("alice leaves", alice_sb.disconnect())
+        .await
+        .expect("OUT");
 
     // Removing by contact GUID: Bob is told he left Alice's list.
     step(
@@ -369,12 +393,19 @@ async fn two_sdk_clients_see_each_other_edit_lists_and_chat() {
     })
     .await;
     assert_eq!(who, "alice@example.com");
-    step("unallow bob", alice.client.remove_contact("bob@example.com", MsnpList::AllowList))
-        .await
-        .expect("REM AL");
+    step(
+        "unallow bob",
+        alice
+            .client
+            .remove_contact("bob@example.com", MsnpList::AllowList),
+    )
+    .await
+    .expect("REM AL");
 
     // Logging out: the watcher sees FLN.
-    step("alice out", alice.client.disconnect()).await.expect("OUT");
+    step("alice out", alice.client.disconnect())
+        .await
+        .expect("OUT");
     wait_for(&mut bob.events, "FLN alice", |e| match e {
         Event::ContactOffline { email } if email == "alice@example.com" => Some(()),
         _ => None,
@@ -420,7 +451,9 @@ async fn sdk_client_chats_with_a_raw_msnp8_client() {
     // personal message), so Dave gets neither.
     step(
         "picture",
-        alice.client.set_display_picture(b"not really a png".to_vec()),
+        alice
+            .client
+            .set_display_picture(b"not really a png".to_vec()),
     )
     .await
     .expect("msn object");
@@ -428,13 +461,16 @@ async fn sdk_client_chats_with_a_raw_msnp8_client() {
         dave.send("CHG 7 NLN 268435456");
         dave.expect("CHG 7 NLN 268435456");
     });
-    step("alice online", alice.client.set_presence(MsnpStatus::Online))
-        .await
-        .expect("CHG with msn object");
+    step(
+        "alice online",
+        alice.client.set_presence(MsnpStatus::Online),
+    )
+    .await
+    .expect("CHG with msn object");
     let caps = wait_for(&mut alice.events, "ILN dave", |e| match e {
-        Event::InitialPresenceUpdate { email, presence, .. } if email == "dave@example.com" => {
-            Some(presence.client_id)
-        }
+        Event::InitialPresenceUpdate {
+            email, presence, ..
+        } if email == "dave@example.com" => Some(presence.client_id),
         _ => None,
     })
     .await;
@@ -453,9 +489,12 @@ async fn sdk_client_chats_with_a_raw_msnp8_client() {
     assert!(seen.1.is_empty(), "nothing else for MSNP8: {:?}", seen.1);
 
     // Alice (MSNP11) opens a switchboard with Dave (MSNP8).
-    let alice_sb = step("create session", alice.client.create_session("dave@example.com"))
-        .await
-        .expect("XFR SB / USR / CAL");
+    let alice_sb = step(
+        "create session",
+        alice.client.create_session("dave@example.com"),
+    )
+    .await
+    .expect("XFR SB / USR / CAL");
     let (handler, mut alice_sb_events) = sink();
     alice_sb.add_event_handler_closure(handler);
     let mut dave_sb = block_in_place(|| {
@@ -473,9 +512,12 @@ async fn sdk_client_chats_with_a_raw_msnp8_client() {
         _ => None,
     })
     .await;
-    step("alice says", alice_sb.send_text_message(&text("hello msnp8")))
-        .await
-        .expect("ACK");
+    step(
+        "alice says",
+        alice_sb.send_text_message(&text("hello msnp8")),
+    )
+    .await
+    .expect("ACK");
     let (head, payload) = block_in_place(|| dave_sb.read_payload_line());
     assert!(
         head.starts_with("MSG alice@example.com alice@example.com "),
@@ -504,7 +546,9 @@ async fn sdk_client_chats_with_a_raw_msnp8_client() {
         _ => None,
     })
     .await;
-    step("alice out", alice.client.disconnect()).await.expect("OUT");
+    step("alice out", alice.client.disconnect())
+        .await
+        .expect("OUT");
     block_in_place(|| {
         dave.expect("FLN alice@example.com");
         assert!(dave.fence().is_empty());

@@ -208,6 +208,9 @@ mod tests {
         let mut out = BytesMut::new();
         encode_guid(d(11), &contact(ListSet(0x02 | 0x08), &[]), &mut out);
         encode_guid(d(12), &contact(ListSet(0x04), &[]), &mut out);
-        assert_eq!(text(out), "LST N=a@b.c F=A%20b 10\r\nLST N=a@b.c F=A%20b 4 1\r\n");
+        assert_eq!(
+            text(out),
+            "LST N=a@b.c F=A%20b 10\r\nLST N=a@b.c F=A%20b 4 1\r\n"
+        );
     }
 }

@@ -114,9 +114,7 @@ async fn nexus_header_is_spelled_passport_urls() {
     let resp = exchange(srv.addr, &get("/rdr/pprdr.asp", "")).await;
     assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
     assert!(
-        resp.contains(
-            "\r\nPassportURLs: DALogin=http://127.0.0.1:1865/login2.srf\r\n"
-        ),
+        resp.contains("\r\nPassportURLs: DALogin=http://127.0.0.1:1865/login2.srf\r\n"),
         "{resp}"
     );
     assert!(resp.contains("\r\nContent-Length: 0\r\n"), "{resp}");

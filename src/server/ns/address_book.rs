@@ -17,7 +17,12 @@ impl NsSession {
     /// named by its contact GUID (a token without `@`), which maps to the entry it
     /// was derived from, or to `None` when no forward-list entry has it. Account
     /// names are lower-cased.
-    pub(super) fn contact_email(&self, list: List, token: &str, dialect: Dialect) -> Option<String> {
+    pub(super) fn contact_email(
+        &self,
+        list: List,
+        token: &str,
+        dialect: Dialect,
+    ) -> Option<String> {
         if !(dialect.has_guids() && list == List::Forward) || token.contains('@') {
             return Some(token.to_ascii_lowercase());
         }

@@ -174,9 +174,10 @@ impl Session for NsSession {
             Command::Gcf { trid, file } => self.gcf(trid, &file, out),
             Command::Uux { trid, payload } => self.uux(trid, payload, out),
             // Switchboard verbs never pass the gate on this role.
-            Command::Ans { trid, .. } | Command::Cal { trid, .. } | Command::Msg { trid, .. } => out
-                .respond(trid)
-                .error(crate::proto::ErrorCode::SyntaxError),
+            Command::Ans { trid, .. } | Command::Cal { trid, .. } | Command::Msg { trid, .. } => {
+                out.respond(trid)
+                    .error(crate::proto::ErrorCode::SyntaxError)
+            }
         }
     }
 

@@ -74,8 +74,7 @@ impl NsSession {
             self.shown_online.remove(&view.email);
             return;
         }
-        if !self.shown_online.insert(view.email.clone()) || !out.dialect().has_personal_message()
-        {
+        if !self.shown_online.insert(view.email.clone()) || !out.dialect().has_personal_message() {
             return;
         }
         if let Some(payload) = view.personal_message.clone() {
