@@ -371,3 +371,38 @@ fn personal_message_follows_visibility() {
     expect_ubx(&mut ca, b, PSM);
     assert!(server.stop().success());
 }
+
+/// With challenges on, the server challenges after login and checks the answer
+/// with the dialect's algorithm: MD5(challenge + key) up to MSNP10, the MSNP11
+/// algorithm from MSNP11 (an MD5-style answer there is refused with 540).
+#[test]
+fn challenge_algorithm_follows_the_dialect() {
+    use msnpd::core::challenge::{md5_response, msnp11_response};
+    let server = Server::start(&["protocol.challenges=true"]);
+    server.add_user("chl@example.com", "pw");
+    let answer_with = |v: u8, product: &str, answer: &dyn Fn(&str) -> String| {
+        let mut c = server.login_as("chl@example.com", v);
+        let chl = c.expect_prefix("CHL 0 ");
+        let challenge = chl.rsplit(' ').next().unwrap().to_owned();
+        c.send_payload(&format!("QRY 5 {product}"), answer(&challenge).as_bytes());
+        c
+    };
+    for v in [9, 10] {
+        let mut c = answer_with(v, "msmsgs@msnmsgr.com", &|ch| {
+            md5_response(ch, "Q1P7W2E4J9R8U3S5")
+        });
+        c.expect("QRY 5");
+    }
+    for v in [11, 12] {
+        let mut c = answer_with(v, "PROD0090YUAUV{2B", &|ch| {
+            msnp11_response(ch, "PROD0090YUAUV{2B", "YMM8C_H7KCQ2S_KL")
+        });
+        c.expect("QRY 5");
+        let mut c = answer_with(v, "PROD0090YUAUV{2B", &|ch| {
+            md5_response(ch, "YMM8C_H7KCQ2S_KL")
+        });
+        c.expect("540 5");
+        c.expect_closed();
+    }
+    assert!(server.stop().success());
+}

@@ -94,10 +94,6 @@ impl Dialect {
     pub fn has_prp_nickname(self) -> bool {
         self.0 >= 10
     }
-    /// The client asks for server configuration files with `GCF` (MSNP11–12).
-    pub fn has_gcf(self) -> bool {
-        self.0 >= 11
-    }
     /// `IRO`/`JOI` carry client capabilities (MSNP12+).
     pub fn has_sb_capabilities(self) -> bool {
         self.0 >= 12
