@@ -201,4 +201,16 @@ mod tests {
         assert_eq!(Dialect::from_token("MSNP+8"), None);
         assert_eq!(Dialect::MSNP8.to_string(), "MSNP8");
     }
+
+    #[test]
+    fn nickname_and_personal_message_predicates() {
+        let has = |v: u8| {
+            let d = Dialect::new(v).unwrap();
+            (d.has_prp_nickname(), d.has_personal_message())
+        };
+        assert_eq!(has(9), (false, false));
+        assert_eq!(has(10), (true, false));
+        assert_eq!(has(11), (true, true));
+        assert_eq!(has(12), (true, true));
+    }
 }
