@@ -104,6 +104,8 @@ pub enum Reply {
         /// Phone numbers contacts share with the user, by contact email (sent as
         /// `BPR` after forward-list entries, MSNP5+).
         contact_phones: BTreeMap<String, Vec<(PhoneKind, String)>>,
+        /// The user's own friendly name (`PRP MFN` in MSNP10+).
+        nick: String,
         /// The client already has this version: send only the `SYN` line.
         unchanged: bool,
     },
@@ -181,6 +183,8 @@ pub enum Reply {
         kind: PhoneKind,
         value: Option<String>,
     },
+    /// `PRP trid MFN nick` (MSNP10+): the own friendly name was changed.
+    PrpNick { trid: TrId, nick: String },
     /// `RNG session-id host:port CKI cookie caller-email caller-nick`.
     Rng {
         session_id: String,

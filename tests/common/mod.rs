@@ -192,6 +192,30 @@ impl Server {
         c
     }
 
+    /// Logs `email` in over ticket dialect `MSNP{version}` (8..=12) with a ticket
+    /// from the CLI; returns the client after the profile message.
+    pub fn login_as(&self, email: &str, version: u8) -> Client {
+        let ticket = self.ticket(email);
+        let mut c = self.connect("ns");
+        c.send(&format!("VER 1 MSNP{version} CVR0"));
+        c.expect(&format!("VER 1 MSNP{version}"));
+        c.send(&format!(
+            "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 7.5.0324 MSMSGS {email}"
+        ));
+        c.expect_prefix("CVR 2 ");
+        c.send(&format!("USR 3 TWN I {email}"));
+        c.expect_prefix("USR 3 TWN S ");
+        c.send(&format!("USR 4 TWN S {ticket}"));
+        let ok = c.expect_prefix(&format!("USR 4 OK {email} "));
+        // MSNP8–9 carry the nick before "1 0"; MSNP10+ do not.
+        let fields = ok.split(' ').count();
+        assert_eq!(fields, if version >= 10 { 6 } else { 7 }, "{ok}");
+        let (header, payload) = c.read_payload_line();
+        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
+        c
+    }
+
     /// Stops the server with SIGTERM and returns its exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

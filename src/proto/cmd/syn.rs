@@ -16,10 +16,9 @@
 //!   each `FL` entry followed by `BPR KIND value` per phone the contact shares.
 //! - MSNP10–12: always the full list (like Escargot; list versions do not map to
 //!   the client's timestamps): `SYN trid TS TS ncontacts ngroups` with the fixed
-//!   timestamp [`SYNC_TIMESTAMP`], `GTC`, `BLP`, phones, `LSG name guid` per group
-//!   other than group 0, `LST N= F= C= bits [1] [groups]` per contact (with
-//!   `BPR KIND value` as in MSNP8–9).
-//!   Not sent yet: `PRP MFN own-nick` (the reply carries no own nickname).
+//!   timestamp [`SYNC_TIMESTAMP`], `GTC`, `BLP`, `PRP MFN own-nick`, phones,
+//!   `LSG name guid` per group other than group 0, `LST N= F= [C=] bits [1] [groups]`
+//!   per contact (with `BPR KIND value` as in MSNP8–9).
 //!
 //! Contacts on no list are skipped (and not counted).
 
@@ -65,6 +64,7 @@ pub(super) fn encode(
     list: &ContactList,
     phones: &[(PhoneKind, String)],
     contact_phones: &BTreeMap<String, Vec<(PhoneKind, String)>>,
+    nick: &str,
     unchanged: bool,
     out: &mut BytesMut,
 ) {
@@ -102,6 +102,9 @@ pub(super) fn encode(
     }
     gtc::encode_in_sync(dialect, trid, version, list.prompt, out);
     blp::encode_in_sync(dialect, trid, version, list.privacy, out);
+    if dialect.has_prp_nickname() {
+        prp::encode_nick_in_sync(nick, out);
+    }
     if dialect.has_phone_numbers() {
         for (kind, value) in phones {
             prp::encode_in_sync(dialect, trid, version, *kind, value, out);
@@ -239,6 +242,7 @@ mod tests {
             list: Box::new(sample()),
             phones: vec![(PhoneKind::Home, "555 555-1234".into())],
             contact_phones,
+            nick: "My Self".into(),
             unchanged,
         }
     }
@@ -272,6 +276,7 @@ mod tests {
             }),
             phones: vec![],
             contact_phones: Default::default(),
+            nick: "a".into(),
             unchanged: false,
         };
         assert_eq!(
@@ -327,13 +332,13 @@ mod tests {
     #[test]
     fn msnp10_to_12_guid_form() {
         let a = contact_guid("anotheruser@hotmail.com");
-        let f = contact_guid("fred@hotmail.com");
         let g2 = group_guid(2);
         let ts = SYNC_TIMESTAMP;
         let head = format!(
             "SYN 8 {ts} {ts} 2 1\r\n\
              GTC A\r\n\
              BLP AL\r\n\
+             PRP MFN My%20Self\r\n\
              PRP PHH 555%20555-1234\r\n\
              LSG Friends {g2}\r\n"
         );
@@ -342,7 +347,7 @@ mod tests {
             format!(
                 "{head}LST N=anotheruser@hotmail.com F=another%20user C={a} 11 {g2}\r\n\
                  BPR PHH 1%20(222)\r\n\
-                 LST N=fred@hotmail.com F=fred C={f} 2\r\n"
+                 LST N=fred@hotmail.com F=fred 2\r\n"
             )
         );
         assert_eq!(
@@ -350,7 +355,7 @@ mod tests {
             format!(
                 "{head}LST N=anotheruser@hotmail.com F=another%20user C={a} 11 1 {g2}\r\n\
                  BPR PHH 1%20(222)\r\n\
-                 LST N=fred@hotmail.com F=fred C={f} 2 1\r\n"
+                 LST N=fred@hotmail.com F=fred 2 1\r\n"
             )
         );
         // Timestamps do not map to list versions: "unchanged" still sends the list.

@@ -1,4 +1,5 @@
-//! Contact lists and settings: `SYN`, `ADD`/`REM`, groups (`ADG`/`RMG`/`REG`),
+//! Contact lists and settings: `SYN`, `ADD`/`REM` (`REM` also by contact GUID,
+//! see `address_book.rs`), groups (`ADG`/`RMG`/`REG`),
 //! `REA`, `BLP`, `GTC`, `PRP`, and the reverse-list notifications.
 
 use super::NsSession;
@@ -107,6 +108,7 @@ impl NsSession {
             list: Box::new(user.list.clone()),
             phones,
             contact_phones,
+            nick: user.account.nick.clone(),
             unchanged,
         });
     }
@@ -120,9 +122,9 @@ impl NsSession {
         group: Option<u32>,
         out: &mut Outbox,
     ) {
-        let Some(user) = self.user.as_ref() else {
+        if self.user.is_none() {
             return;
-        };
+        }
         let email = email.to_ascii_lowercase();
         if !list.client_editable() || !lists::is_valid_email(&email) {
             out.respond(trid).error(ErrorCode::InvalidParameter);
@@ -133,12 +135,28 @@ impl NsSession {
             List::Forward if dialect.has_groups() => Some(group.unwrap_or(0)),
             _ => None,
         };
+        self.add_checked(trid, list, &email, group, out).await;
+    }
+
+    /// Adds the (valid, lower-case) `email` to `list` (into `group`, for `FL`),
+    /// answers, and tells the contact when they gained a reverse-list entry.
+    pub(super) async fn add_checked(
+        &mut self,
+        trid: TrId,
+        list: List,
+        email: &str,
+        group: Option<u32>,
+        out: &mut Outbox,
+    ) {
+        let Some(user) = self.user.as_ref() else {
+            return;
+        };
         let (me, my_nick, id) = (
             user.account.email.clone(),
             user.account.nick.clone(),
             user.account.id,
         );
-        let change = match self.ctx.store.add_contact(id, list, &email, group).await {
+        let change = match self.ctx.store.add_contact(id, list, email, group).await {
             Ok(change) => change,
             Err(error) => return self.store_error(trid, error, out),
         };
@@ -172,10 +190,13 @@ impl NsSession {
         group: Option<u32>,
         out: &mut Outbox,
     ) {
+        let Some(email) = self.contact_email(list, email, out.dialect()) else {
+            out.respond(trid).error(ErrorCode::NotInList);
+            return;
+        };
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        let email = email.to_ascii_lowercase();
         if !list.client_editable() {
             out.respond(trid).error(ErrorCode::InvalidParameter);
             return;

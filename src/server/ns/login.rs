@@ -188,6 +188,7 @@ impl NsSession {
             nick: account.nick.clone(),
             capabilities: 0,
             msn_object: None,
+            personal_message: None,
             privacy: list.privacy,
             lists: list
                 .contacts
