@@ -8,6 +8,7 @@
 
 pub mod case;
 pub mod client;
+pub mod compare;
 pub mod dialect;
 pub mod manifest;
 pub mod report;
