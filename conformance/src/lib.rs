@@ -9,8 +9,10 @@
 pub mod case;
 pub mod client;
 pub mod compare;
+pub mod coverage;
 pub mod dialect;
 pub mod manifest;
+pub mod registry;
 pub mod report;
 pub mod runner;
 
