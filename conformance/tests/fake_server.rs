@@ -219,10 +219,11 @@ fn manifest(servers: &Servers, features: &str, timeout_ms: u64) -> Manifest {
         r#"
         name = "fake"
         host = "127.0.0.1"
-        nexus = "http://127.0.0.1:{}/rdr/pprdr.asp"
         dialects = ["MSNP8"]
         features = [{features}]
         line_timeout_ms = {timeout_ms}
+        [auth]
+        nexus = "http://127.0.0.1:{}/rdr/pprdr.asp"
         [ports]
         ns = {}
         [[provision.accounts]]

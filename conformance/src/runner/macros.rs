@@ -10,6 +10,7 @@ use crate::client::challenge::{MSNP8_CLIENT_ID, msnp8_answer};
 use crate::client::line::Incoming;
 use crate::client::passport::{self, PassportError};
 use crate::dialect::Dialect;
+use crate::manifest::PassportEndpoint;
 use crate::runner::exec::{CaseRun, StepResult, esc};
 use crate::runner::trace::Direction;
 
@@ -46,13 +47,24 @@ impl CaseRun<'_> {
         password: &str,
         policy: &str,
     ) -> Result<passport::Ticket, PassportError> {
+        let Some(endpoint) = self.manifest.passport_endpoint() else {
+            return Err(PassportError::Header(
+                "the manifest has no auth.nexus or auth.login_url".to_string(),
+            ));
+        };
         self.trace.push(
             session,
             Direction::Note,
-            format!("Passport 1.4 login via {} for {email}", self.manifest.nexus),
+            format!("Passport 1.4 login via {endpoint} for {email}"),
         );
-        let result =
-            passport::login(&self.manifest.nexus, email, password, policy, self.timeout).await;
+        let result = match endpoint {
+            PassportEndpoint::Nexus(url) => {
+                passport::login(url, email, password, policy, self.timeout).await
+            }
+            PassportEndpoint::LoginUrl(url) => {
+                passport::login_at(url, email, password, policy, self.timeout).await
+            }
+        };
         let note = match &result {
             Ok(t) => format!("ticket received from {}", t.login_url),
             Err(e) => format!("no ticket: {e}"),
