@@ -150,12 +150,13 @@ impl Coverage {
         }
     }
 
-    /// The report as text: a table (a number is how many cases cover the
-    /// pair, `-` a gap, `.` a dialect without the verb), the gaps per verb,
+    /// The report as text: a table (`by`: who sends the verb; per dialect, a
+    /// number is how many cases cover the pair, `-` a gap, `.` a dialect
+    /// without the verb), the gaps per verb,
     /// verbs the registry does not list, and a closing count.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = write!(out, "{:<5}{:<8}{:<12}", "verb", "sent", "roles");
+        let _ = write!(out, "{:<5}{:<8}{:<12}", "verb", "by", "roles");
         for d in &self.dialects {
             let _ = write!(out, "{:>4}", d.version());
         }

@@ -324,6 +324,63 @@ impl Manifest {
         }
     }
 
+    /// A summary of what the manifest says, one item per line, for
+    /// `msnp-conform check-manifest`.
+    pub fn describe(&self) -> String {
+        let list = |items: Vec<String>| {
+            if items.is_empty() {
+                "(none)".to_string()
+            } else {
+                items.join(" ")
+            }
+        };
+        let methods: Vec<String> = self.auth_methods().iter().map(|m| m.to_string()).collect();
+        let passport = match self.passport_endpoint() {
+            Some(endpoint) => format!(", Passport 1.4 {endpoint}"),
+            None => String::new(),
+        };
+        let accounts = match &self.provision.command {
+            Some(command) => format!(
+                "a fresh account per label, made by `{}` (domain {})",
+                command.join(" "),
+                self.provision.domain
+            ),
+            None => format!(
+                "{} fixed account(s): {}",
+                self.provision.accounts.len(),
+                list(
+                    self.provision
+                        .accounts
+                        .iter()
+                        .map(|a| a.email.clone())
+                        .collect()
+                )
+            ),
+        };
+        let dispatch = self
+            .ports
+            .dispatch
+            .map_or_else(|| "none".to_string(), |p| p.to_string());
+        format!(
+            "name:         {}\n\
+             server:       {} (notification port {}, dispatch port {dispatch})\n\
+             dialects:     {}\n\
+             roles:        {}\n\
+             features:     {}\n\
+             auth:         {}{passport}\n\
+             accounts:     {accounts}\n\
+             line timeout: {} ms\n",
+            self.name,
+            self.host,
+            self.ports.ns,
+            self.dialects,
+            list(self.roles.iter().map(|r| r.to_string()).collect()),
+            list(self.features.clone()),
+            methods.join(" "),
+            self.line_timeout_ms,
+        )
+    }
+
     /// `host:port` of the notification server.
     pub fn ns_addr(&self) -> String {
         format!("{}:{}", self.host, self.ports.ns)
@@ -359,6 +416,18 @@ mod tests {
         assert_eq!(m.roles, vec![Role::Ns, Role::Sb]);
         assert!(m.provision.command.is_some());
         assert_eq!(m.line_timeout(), Duration::from_secs(5));
+        let text = m.describe();
+        assert!(
+            text.contains("server:       127.0.0.1 (notification port 1863, dispatch port none)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "auth:         ticket, Passport 1.4 nexus http://127.0.0.1:1865/rdr/pprdr.asp"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("features:     (none)"), "{text}");
     }
 
     #[test]

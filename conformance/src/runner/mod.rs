@@ -6,6 +6,7 @@
 mod exec;
 mod macros;
 pub mod matching;
+pub mod plan;
 pub mod provision;
 pub mod random;
 pub mod trace;
