@@ -524,6 +524,102 @@ async fn ticket_login_at_a_login_url_without_nexus() {
     );
 }
 
+/// `msnp-conform run --junit --json` end to end: a passing, a failing and a
+/// skipped case, the exit code, and both report files read back.
+#[tokio::test]
+async fn run_command_writes_junit_and_json_reports() {
+    let servers = start_fake(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("fake.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "name = \"fake & co\"\nhost = \"127.0.0.1\"\ndialects = [\"MSNP8\"]\n\
+             [auth]\nnexus = \"http://127.0.0.1:{}/rdr/pprdr.asp\"\n[ports]\nns = {}\n\
+             [[provision.accounts]]\nemail = \"alice@fake.test\"\npassword = \"pw a\"\n",
+            servers.http, servers.ns
+        ),
+    )
+    .unwrap();
+    let cases = dir.path().join("cases/ns");
+    std::fs::create_dir_all(&cases).unwrap();
+    let header = "# dialects: MSNP8\n# roles: ns\n# accounts: alice\n";
+    std::fs::write(
+        cases.join("good.msnp"),
+        format!(
+            "# title: good\n{header}@alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        cases.join("bad.msnp"),
+        format!("# title: bad\n{header}@alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG <60>\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        cases.join("later.msnp"),
+        "# title: later\n# dialects: MSNP11\n# roles: ns\n# accounts: alice\n@alice connect ns\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("r.xml");
+    let json = dir.path().join("r.jsonl");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_msnp-conform"))
+        .arg("run")
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--cases")
+        .arg(dir.path().join("cases"))
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .await
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("1 passed, 1 failed, 1 skipped"), "{out}");
+
+    let results = msnp_conform::report::jsonl::read_jsonl(&json).unwrap();
+    let status: BTreeMap<&str, String> = results
+        .iter()
+        .map(|r| (r.id.as_str(), r.status.to_string()))
+        .collect();
+    assert_eq!(status["ns/good.msnp"], "pass");
+    assert_eq!(status["ns/bad.msnp"], "fail");
+    assert_eq!(status["ns/later.msnp"], "skip");
+    let bad = results.iter().find(|r| r.id == "ns/bad.msnp").unwrap();
+    let reason = bad.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("expected: @alice < QNG <60>") && reason.contains("got:      QNG"),
+        "{reason}"
+    );
+    assert!(bad.verbs.contains(&"PNG".to_string()) && bad.verbs.contains(&"USR".to_string()));
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc.root_element();
+    assert_eq!(suite.attribute("name"), Some("fake & co"));
+    assert_eq!(suite.attribute("tests"), Some("3"));
+    assert_eq!(suite.attribute("failures"), Some("1"));
+    assert_eq!(suite.attribute("skipped"), Some("1"));
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap()
+            .contains("expected: @alice < QNG <60>")
+    );
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .unwrap();
+    assert!(skipped.attribute("message").unwrap().contains("MSNP11"));
+}
+
 /// Starts the fake NS, SB and HTTP servers on free ports.
 async fn start_fake(challenges: bool) -> Servers {
     let ns = TcpListener::bind("127.0.0.1:0").await.unwrap();
