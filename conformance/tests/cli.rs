@@ -217,3 +217,53 @@ fn list_command() {
          ns/ver7.msnp  [MSNP7]  VER in MSNP7; it expects (does not send) UUX, which does not count\n"
     );
 }
+
+/// Every command and option the binary has is in `man/msnp-conform.1`, and
+/// every manifest key the README documents is in the manual page too.
+#[test]
+fn manual_page_names_every_command_and_option() {
+    let man_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../man/msnp-conform.1");
+    let man = std::fs::read_to_string(&man_path).unwrap();
+    let commands = ["run", "list", "compare", "coverage", "check-manifest"];
+    for command in commands {
+        assert!(man.contains(&format!(".Cm {command}")), "no .Cm {command}");
+        let help = stdout(&conform(&[command, "--help"]));
+        let options: Vec<&str> = help
+            .split_whitespace()
+            .filter_map(|w| w.strip_prefix("--"))
+            .map(|w| w.trim_end_matches([',', '.']))
+            .filter(|w| !w.is_empty() && *w != "help")
+            .collect();
+        assert!(
+            command == "compare" || !options.is_empty(),
+            "{command}: {help}"
+        );
+        for option in options {
+            assert!(
+                man.contains(&format!("Fl -{option}")),
+                "{command} --{option} is not in the manual page"
+            );
+        }
+    }
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let manifest_section = readme
+        .split("## Manifests")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let keys: Vec<&str> = manifest_section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    assert!(keys.len() >= 15, "{keys:?}");
+    for key in keys {
+        assert!(
+            man.contains(&format!(".It Li {key}")),
+            "manifest key {key} is not in the manual page"
+        );
+    }
+}
