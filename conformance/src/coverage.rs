@@ -65,11 +65,11 @@ pub fn coverage(registry: &Registry, cases: &[Case], dialects: &DialectSet) -> C
     let mut covered: BTreeMap<(String, usize), Vec<String>> = BTreeMap::new();
     for case in cases {
         for (i, &dialect) in dialects.iter().enumerate() {
-            let use_ = verbs_in(case, dialect);
-            for verb in use_.all() {
+            let found = verbs_in(case, dialect);
+            for verb in found.all() {
                 let counts = match registry.verbs.get(&verb) {
-                    Some(spec) if spec.client => use_.sent.contains(&verb),
-                    Some(_) => use_.expected.contains(&verb),
+                    Some(spec) if spec.client => found.sent.contains(&verb),
+                    Some(_) => found.expected.contains(&verb),
                     None => {
                         let ids = unregistered.entry(verb).or_default();
                         if !ids.contains(&case.id) {

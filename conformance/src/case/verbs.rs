@@ -51,20 +51,20 @@ pub fn is_verb(word: &str) -> bool {
 /// `USR`; `answer-sb` expects `RNG` and `ANS` and sends `ANS`. The `CHL`/`QRY`
 /// exchange of `login`, which depends on the manifest, does not count.
 pub fn verbs_in(case: &Case, dialect: Dialect) -> VerbUse {
-    let mut use_ = VerbUse::default();
+    let mut found = VerbUse::default();
     if !case.dialects.contains(dialect) {
-        return use_;
+        return found;
     }
     for step in case.steps.iter().filter(|s| s.applies_to(dialect)) {
         match &step.kind {
             StepKind::Send { line, .. } => {
                 if let Some(word) = line.leading_word().filter(|w| is_verb(w)) {
-                    use_.send(&[word]);
+                    found.send(&[word]);
                 }
             }
             StepKind::Expect(e) => {
                 if let Some(word) = e.line.literal_verb().filter(|w| is_verb(w)) {
-                    use_.expect(&[word]);
+                    found.expect(&[word]);
                 }
             }
             StepKind::Unordered(items) => {
@@ -73,7 +73,7 @@ pub fn verbs_in(case: &Case, dialect: Dialect) -> VerbUse {
                         && let Some(word) =
                             item.expectation.line.literal_verb().filter(|w| is_verb(w))
                     {
-                        use_.expect(&[word]);
+                        found.expect(&[word]);
                     }
                 }
             }
@@ -82,24 +82,24 @@ pub fn verbs_in(case: &Case, dialect: Dialect) -> VerbUse {
                 ..
             } => {
                 let v = login_dialect.unwrap_or(dialect).version();
-                use_.send(&["VER", "USR"]);
-                use_.expect(&["VER", "USR", "MSG"]);
+                found.send(&["VER", "USR"]);
+                found.expect(&["VER", "USR", "MSG"]);
                 if v >= 4 {
-                    use_.send(&["CVR"]);
-                    use_.expect(&["CVR"]);
+                    found.send(&["CVR"]);
+                    found.expect(&["CVR"]);
                 }
                 if v <= 7 {
-                    use_.send(&["INF"]);
-                    use_.expect(&["INF"]);
+                    found.send(&["INF"]);
+                    found.expect(&["INF"]);
                 }
             }
             StepKind::XfrSb { .. } => {
-                use_.send(&["XFR", "USR"]);
-                use_.expect(&["XFR", "USR"]);
+                found.send(&["XFR", "USR"]);
+                found.expect(&["XFR", "USR"]);
             }
             StepKind::AnswerSb { .. } => {
-                use_.send(&["ANS"]);
-                use_.expect(&["RNG", "ANS"]);
+                found.send(&["ANS"]);
+                found.expect(&["RNG", "ANS"]);
             }
             StepKind::Connect { .. }
             | StepKind::Close { .. }
@@ -108,18 +108,18 @@ pub fn verbs_in(case: &Case, dialect: Dialect) -> VerbUse {
             | StepKind::PassportReject { .. } => {}
         }
     }
-    use_
+    found
 }
 
 /// The verbs `case` exercises in any of its dialects.
 pub fn verbs_in_any(case: &Case) -> VerbUse {
-    let mut use_ = VerbUse::default();
+    let mut found = VerbUse::default();
     for dialect in case.dialects.dialects() {
         let one = verbs_in(case, dialect);
-        use_.sent.extend(one.sent);
-        use_.expected.extend(one.expected);
+        found.sent.extend(one.sent);
+        found.expected.extend(one.expected);
     }
-    use_
+    found
 }
 
 #[cfg(test)]
