@@ -38,9 +38,16 @@ impl Drop for Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Server {
+        Self::start_on(None, extra)
+    }
+
+    /// Starts msnpd on `store_url`, or on a private SQLite file when `None`.
+    fn start_on(store_url: Option<&str>, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready.json");
-        let store_url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+        let store_url = store_url
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("db.sqlite").display()));
         let log = File::create(dir.path().join("server.log")).unwrap();
         let mut args: Vec<String> = vec![
             "serve".into(),
@@ -203,4 +210,18 @@ async fn msnpd_with_challenges_passes_the_challenge_cases() {
         .collect();
     assert!(!cases.is_empty(), "no case needs the challenges feature");
     check(&server, &manifest, &cases).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnpd_on_postgres_passes_the_conformance_cases() {
+    use msnpd::store::testing::{PgScratch, postgres_test_url};
+    let Some(base) = postgres_test_url("conformance on PostgreSQL") else {
+        return;
+    };
+    let scratch = PgScratch::create(&base).await.unwrap();
+    let server = Server::start_on(Some(scratch.url()), &[]);
+    let manifest = server.manifest(&[]);
+    check(&server, &manifest, &shipped_cases()).await;
+    drop(server);
+    scratch.drop_schema().await.unwrap();
 }

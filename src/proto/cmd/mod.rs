@@ -24,6 +24,7 @@ mod add;
 mod adg;
 mod ans;
 mod blp;
+mod bpr;
 mod bye;
 mod cal;
 mod chg;
@@ -137,8 +138,17 @@ pub fn encode_reply(dialect: Dialect, reply: &Reply, out: &mut BytesMut) {
             trid,
             list,
             phones,
+            contact_phones,
             unchanged,
-        } => syn::encode(dialect, *trid, list, phones, *unchanged, out),
+        } => syn::encode(
+            dialect,
+            *trid,
+            list,
+            phones,
+            contact_phones,
+            *unchanged,
+            out,
+        ),
         Reply::Chg {
             trid,
             status,

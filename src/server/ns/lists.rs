@@ -87,6 +87,14 @@ impl NsSession {
             Ok(phones) => phones,
             Err(error) => return self.store_error(trid, error, out),
         };
+        let contact_phones = if out.dialect().has_phone_numbers() {
+            match self.ctx.store.phones_shared_with(id).await {
+                Ok(shared) => shared,
+                Err(error) => return self.store_error(trid, error, out),
+            }
+        } else {
+            Default::default()
+        };
         self.reload_list().await;
         let Some(user) = self.user.as_ref() else {
             return;
@@ -98,6 +106,7 @@ impl NsSession {
             trid,
             list: Box::new(user.list.clone()),
             phones,
+            contact_phones,
             unchanged,
         });
     }
@@ -305,17 +314,36 @@ impl NsSession {
         }
     }
 
-    /// `REA trid email nick`: change the own friendly name.
+    /// `REA trid email nick`: change the own friendly name (or confirm a
+    /// contact's stored one, which old clients send after seeing it change).
     pub(super) async fn rea(&mut self, trid: TrId, email: &str, nick: &str, out: &mut Outbox) {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        if !email.eq_ignore_ascii_case(&user.account.email) {
-            out.respond(trid).error(ErrorCode::InvalidParameter);
-            return;
-        }
         if nick.is_empty() || nick.len() > lists::MAX_NICK_BYTES {
             out.respond(trid).error(ErrorCode::NicknameChangeIllegal);
+            return;
+        }
+        if !email.eq_ignore_ascii_case(&user.account.email) {
+            // Old clients "rename" a contact to the name its NLN carried, to update
+            // the stored name in their cached list. msnpd lists carry each
+            // contact's own current name, so there is nothing to store: confirm
+            // at the current list version for contacts on a list, else 216.
+            let email = email.to_ascii_lowercase();
+            if user
+                .list
+                .contact(&email)
+                .is_some_and(|c| !c.lists.is_empty())
+            {
+                out.send(Reply::Rea {
+                    trid,
+                    version: user.list.version,
+                    email,
+                    nick: nick.to_owned(),
+                });
+            } else {
+                out.respond(trid).error(ErrorCode::NotInList);
+            }
             return;
         }
         let version = match self.ctx.store.set_nick(user.account.id, nick).await {
