@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use msnp_conform::case::Role;
-use msnp_conform::manifest::{Ports, Provision};
+use msnp_conform::manifest::{Auth, Ports, Provision};
 use msnp_conform::report::{human_summary, totals};
 use msnp_conform::{
     Case, Dialect, DialectSet, Manifest, Outcome, load_cases, run_cases, shipped_cases_dir,
@@ -140,7 +140,7 @@ impl Server {
                 ns: port,
                 dispatch: None,
             },
-            nexus: format!("http://{}/rdr/pprdr.asp", self.listener("http")),
+            auth: Auth::ticket(format!("http://{}/rdr/pprdr.asp", self.listener("http"))),
             dialects: DialectSet::of(&[Dialect::MSNP8]),
             roles: vec![Role::Ns, Role::Sb],
             features: features.iter().map(|f| f.to_string()).collect(),
