@@ -1,8 +1,9 @@
 //! What every connection of the running server shares: configuration, store,
-//! router, switchboard hub, ticket key and the advertised addresses.
+//! router, switchboard hub, ticket key, limiters and the advertised addresses.
 
 use std::sync::Arc;
 
+use super::limits::Limits;
 use crate::config::Config;
 use crate::core::auth::TicketKey;
 use crate::core::switchboard::SwitchboardHub;
@@ -25,6 +26,8 @@ pub struct ServerContext {
     pub tickets: TicketKey,
     /// `host:port` clients are sent to for switchboards (`XFR SB`, `RNG`).
     pub sb_addr: String,
+    /// The shared limiters (connections, logins, rates).
+    pub limits: Arc<Limits>,
 }
 
 impl ServerContext {

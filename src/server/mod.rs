@@ -1,10 +1,12 @@
 //! Glue between the codec and the domain: listeners, the connection actor, the
-//! gate, and the role handlers (notification, switchboard, HTTP).
+//! gate, the shared limiters, and the role handlers (notification, switchboard,
+//! HTTP).
 
 pub mod connection;
 pub mod context;
 pub mod gate;
 pub mod http;
+pub mod limits;
 pub mod listener;
 pub mod ns;
 pub mod outbox;

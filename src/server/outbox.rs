@@ -2,7 +2,7 @@
 //! connection's dialect, and the [`Responder`] binds replies to the command's TrID
 //! so a handler cannot answer with the wrong one.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 
 use crate::proto::{Dialect, ErrorCode, Reply, TrId};
 
@@ -57,6 +57,21 @@ impl Outbox {
     /// The pending bytes.
     pub fn pending(&self) -> &[u8] {
         &self.buf
+    }
+
+    /// How many bytes are pending (the connection's send queue).
+    pub fn pending_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Marks the first `n` pending bytes written; releases the buffer once
+    /// nothing is left.
+    pub fn advance(&mut self, n: usize) {
+        if n >= self.buf.len() {
+            self.written();
+        } else {
+            self.buf.advance(n);
+        }
     }
 
     /// Marks everything written and releases the buffer, so an idle connection

@@ -95,10 +95,17 @@ impl NsSession {
                     out.respond(trid).error(ErrorCode::NotExpected);
                     return;
                 };
+                let logins = &self.ctx.limits.logins;
+                if logins.ticket_refused(self.peer.ip()) {
+                    tracing::info!(peer = %self.peer, "ticket login refused: too many failures");
+                    out.respond(trid).error(ErrorCode::AuthFailed);
+                    return;
+                }
                 match self.ctx.tickets.verify(&ticket, SystemTime::now()) {
                     Ok(email) if email == expected => self.complete_login(trid, &email, out).await,
                     _ => {
                         tracing::info!(peer = %self.peer, "ticket login refused");
+                        logins.ticket_failed(self.peer.ip());
                         out.respond(trid).error(ErrorCode::AuthFailed);
                     }
                 }
@@ -129,6 +136,14 @@ impl NsSession {
                     out.respond(trid).error(ErrorCode::NotExpected);
                     return;
                 };
+                // Refused before the store is asked while the account or the
+                // address has had too many failures.
+                let logins = &self.ctx.limits.logins;
+                if logins.password_refused(self.peer.ip(), &email) {
+                    tracing::info!(peer = %self.peer, "MD5 login refused: too many failures");
+                    out.respond(trid).error(ErrorCode::AuthFailed);
+                    return;
+                }
                 let verified = match self.ctx.store.credentials(&email).await {
                     Ok(Credentials {
                         md5_verifier: Some(verifier),
@@ -154,6 +169,10 @@ impl NsSession {
                     self.complete_login(trid, &email, out).await;
                 } else {
                     tracing::info!(peer = %self.peer, "MD5 login refused");
+                    self.ctx
+                        .limits
+                        .logins
+                        .password_failed(self.peer.ip(), &email);
                     out.respond(trid).error(ErrorCode::AuthFailed);
                 }
             }
