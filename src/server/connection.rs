@@ -281,3 +281,147 @@ async fn dispatch<S: Session>(
     }
     session.handle(command, out).await;
 }
+
+#[cfg(test)]
+mod tests {
+    //! The event-queue bound (`limits.outbox_lines`) with the real actor: a
+    //! session blocked in a handler (as on a slow store) while events arrive.
+
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio::sync::{Notify, oneshot};
+
+    use super::*;
+    use crate::config::LimitsConfig;
+    use crate::core::lists::Privacy;
+    use crate::core::presence::Status;
+    use crate::core::registry::{SessionHandle, SharedState};
+
+    /// A logged-in notification session whose handler waits for `release`
+    /// (after saying so on `entered`) and which writes `BYE email` per event.
+    struct Blocking {
+        entered: Option<oneshot::Sender<()>>,
+        release: Arc<Notify>,
+    }
+
+    impl Session for Blocking {
+        fn role(&self) -> ConnRole {
+            ConnRole::Notification
+        }
+        fn stage(&self) -> Stage {
+            Stage::Authenticated
+        }
+        fn dialect(&self) -> Option<Dialect> {
+            Dialect::new(8)
+        }
+        async fn handle(&mut self, _command: Command, _out: &mut Outbox) {
+            if let Some(entered) = self.entered.take() {
+                let _ = entered.send(());
+            }
+            self.release.notified().await;
+        }
+        async fn on_event(&mut self, event: Event, out: &mut Outbox) {
+            if let Event::Left { email, idle } = event {
+                out.send(Reply::Bye { email, idle });
+            }
+        }
+        fn on_shutdown(&mut self, _out: &mut Outbox) {}
+        async fn on_close(&mut self) {}
+    }
+
+    fn left(email: &str) -> Event {
+        Event::Left {
+            email: email.into(),
+            idle: false,
+        }
+    }
+
+    /// Starts an actor with an event queue of `capacity` on a fresh socket pair.
+    async fn start(
+        capacity: usize,
+        entered: oneshot::Sender<()>,
+        release: Arc<Notify>,
+    ) -> (TcpStream, SessionHandle) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, peer) = listener.accept().await.unwrap();
+        let (tx, rx) = mpsc::channel(capacity);
+        let close = CancellationToken::new();
+        let handle = SessionHandle {
+            id: 1,
+            tx,
+            close: close.clone(),
+            shared: Arc::new(Mutex::new(SharedState {
+                status: Status::Online,
+                nick: "n".into(),
+                capabilities: 0,
+                msn_object: None,
+                personal_message: None,
+                privacy: Privacy::AllowAll,
+                lists: HashMap::new(),
+            })),
+        };
+        let config = LimitsConfig::default();
+        let limits = ConnectionLimits {
+            frame: FrameLimits {
+                max_line: config.max_line_bytes,
+                max_msg_payload: config.max_msg_payload_bytes,
+                max_other_payload: config.max_other_payload_bytes,
+            },
+            preauth_timeout: Duration::from_secs(600),
+            idle_timeout: Duration::from_secs(600),
+            send_queue_bytes: config.send_queue_bytes,
+            shared: Arc::new(Limits::new(&config)),
+        };
+        let session = Blocking {
+            entered: Some(entered),
+            release,
+        };
+        tokio::spawn(run(
+            server,
+            peer,
+            session,
+            rx,
+            close,
+            CancellationToken::new(),
+            limits,
+        ));
+        (client, handle)
+    }
+
+    #[tokio::test]
+    async fn a_full_event_queue_closes_only_its_connection() {
+        let release = Arc::new(Notify::new());
+        let (entered, entered_rx) = oneshot::channel();
+        let (mut offender, offender_handle) = start(1, entered, Arc::clone(&release)).await;
+        let (bystander_entered, _) = oneshot::channel();
+        let (mut bystander, bystander_handle) =
+            start(1, bystander_entered, Arc::new(Notify::new())).await;
+
+        // The offender's actor is busy in a handler...
+        offender.write_all(b"CHG 1 NLN 0\r\n").await.unwrap();
+        entered_rx.await.unwrap();
+        // ...so its queue of one fills, and the next event closes it.
+        assert!(offender_handle.deliver(left("x@x.org")));
+        assert!(!offender_handle.deliver(left("y@x.org")));
+        assert!(offender_handle.close.is_cancelled());
+        release.notify_one();
+        let mut rest = Vec::new();
+        offender.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty(), "{rest:?}");
+
+        // The bystander's events flow as before.
+        for email in ["a@x.org", "b@x.org"] {
+            assert!(bystander_handle.deliver(left(email)));
+            let mut buf = vec![0u8; "BYE a@x.org\r\n".len()];
+            bystander.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, format!("BYE {email}\r\n").as_bytes());
+        }
+        assert!(!bystander_handle.close.is_cancelled());
+    }
+}

@@ -44,6 +44,23 @@ impl Server {
 
     /// Starts msnpd on the given store URL.
     pub fn start_with_store(dir: tempfile::TempDir, store_url: &str, extra: &[&str]) -> Server {
+        Self::launch(dir, store_url, extra, None)
+    }
+
+    /// Starts msnpd (SQLite store) allowed at most `fds` open file descriptors,
+    /// through `sh -c 'ulimit -n FDS && exec msnpd ...'` (the child is msnpd itself).
+    pub fn start_with_fd_limit(fds: u32, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("msnpd.sqlite");
+        Self::launch(dir, &format!("sqlite://{}", db.display()), extra, Some(fds))
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        store_url: &str,
+        extra: &[&str],
+        fd_limit: Option<u32>,
+    ) -> Server {
         let ready: PathBuf = dir.path().join("ready.json");
         let mut overrides = vec![
             format!("store.url={store_url}"),
@@ -53,7 +70,16 @@ impl Server {
             "listeners.admin.bind=127.0.0.1:0".to_string(),
         ];
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        let mut cmd = Command::new(msnpd_bin());
+        let mut cmd = match fd_limit {
+            None => Command::new(msnpd_bin()),
+            Some(fds) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {fds} && exec \"$0\" \"$@\""))
+                    .arg(msnpd_bin());
+                sh
+            }
+        };
         for o in &overrides {
             cmd.arg("-O").arg(o);
         }
@@ -247,12 +273,42 @@ pub struct Client {
 impl Client {
     /// Connects to `addr`.
     pub fn connect(addr: &str) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// Connects to `addr` from the local address `source` (any 127.x.y.z works
+    /// on loopback), so tests can act as several client addresses.
+    pub fn connect_from(source: &str, addr: &str) -> Client {
+        Client::from_stream(connect_from(source, addr))
+    }
+
+    /// A client over an open stream.
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
         let writer = stream.try_clone().unwrap();
         Client {
             reader: BufReader::new(stream),
             writer,
+        }
+    }
+
+    /// Another handle on the socket, for writing from a second thread.
+    pub fn writer(&self) -> TcpStream {
+        self.writer.try_clone().unwrap()
+    }
+
+    /// Reads and discards everything until the server closes the connection;
+    /// returns how many bytes came.
+    pub fn drain_to_eof(&mut self) -> usize {
+        let mut total = 0;
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.reader.read(&mut buf) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return total,
+                Err(e) => panic!("expected the connection to end, got error {e}"),
+            }
         }
     }
 
@@ -353,4 +409,23 @@ pub fn md5_client_offer(dialect: u8) -> String {
 pub fn md5_hex(text: &str) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(text.as_bytes()))
+}
+
+/// A blocking TCP connection to `addr` from local address `source` (bound
+/// before connecting, which `std` cannot do alone).
+pub fn connect_from(source: &str, addr: &str) -> TcpStream {
+    let source: std::net::SocketAddr = format!("{source}:0").parse().unwrap();
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(source).unwrap();
+        let stream = socket.connect(addr).await.expect("connect");
+        stream.into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream
 }

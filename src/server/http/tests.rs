@@ -436,6 +436,45 @@ mod real {
     }
 
     #[tokio::test]
+    async fn throttled_logins_touch_neither_store_nor_hash() {
+        use crate::server::http::password_login;
+        use crate::server::limits::{Exemptions, LoginThrottle};
+        let store = store_with_user().await;
+        let throttle = LoginThrottle::new(
+            2,
+            100,
+            std::time::Duration::from_secs(3600),
+            Exemptions::default(),
+        );
+        let ip = "10.0.0.1".parse().unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                password_login(&store, &throttle, ip, "User@example.com", "wrong").await,
+                Err(LoginError::BadCredentials)
+            );
+        }
+        // Refused for the right password; with the store closed, still refused
+        // (not "unavailable"): neither the store nor argon2 was asked.
+        assert_eq!(
+            password_login(&store, &throttle, ip, "user@example.com", "p,w d'é").await,
+            Err(LoginError::Throttled)
+        );
+        store.close().await;
+        assert_eq!(
+            password_login(&store, &throttle, ip, "user@example.com", "p,w d'é").await,
+            Err(LoginError::Throttled)
+        );
+        // A store failure is not a failed login.
+        let other = "10.0.0.2".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                password_login(&store, &throttle, other, "fresh@example.com", "x").await,
+                Err(LoginError::Unavailable)
+            );
+        }
+    }
+
+    #[tokio::test]
 
     async fn check_password_outcomes() {
         let store = store_with_user().await;

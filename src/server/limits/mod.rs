@@ -37,7 +37,7 @@ pub struct Limits {
 impl Limits {
     /// The limiters `config` describes.
     pub fn new(config: &LimitsConfig) -> Limits {
-        let exempt = Exemptions(config.exempt_networks.clone());
+        let exempt = Exemptions::new(config.exempt_networks.clone());
         let per_window = nonzero(config.connects_per_ip);
         let window = Duration::from_secs(config.connect_window_secs.max(1));
         let connect_quota = Quota::with_period(window / per_window.get())
@@ -78,6 +78,11 @@ fn nonzero(n: u32) -> NonZeroU32 {
 pub struct Exemptions(Vec<IpNet>);
 
 impl Exemptions {
+    /// Exempts the addresses in `networks`.
+    pub fn new(networks: Vec<IpNet>) -> Exemptions {
+        Exemptions(networks)
+    }
+
     /// Whether `ip` is exempt.
     pub fn covers(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(ip))
