@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use msnp_conform::case::Role;
-use msnp_conform::manifest::{Ports, Provision};
+use msnp_conform::manifest::{Auth, Ports, Provision};
 use msnp_conform::report::{human_summary, totals};
 use msnp_conform::{
     Case, Dialect, DialectSet, Manifest, Outcome, load_cases, run_cases, shipped_cases_dir,
@@ -38,9 +38,16 @@ impl Drop for Server {
 
 impl Server {
     fn start(extra: &[&str]) -> Server {
+        Self::start_on(None, extra)
+    }
+
+    /// Starts msnpd on `store_url`, or on a private SQLite file when `None`.
+    fn start_on(store_url: Option<&str>, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let ready = dir.path().join("ready.json");
-        let store_url = format!("sqlite://{}", dir.path().join("db.sqlite").display());
+        let store_url = store_url
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("db.sqlite").display()));
         let log = File::create(dir.path().join("server.log")).unwrap();
         let mut args: Vec<String> = vec![
             "serve".into(),
@@ -133,7 +140,7 @@ impl Server {
                 ns: port,
                 dispatch: None,
             },
-            nexus: format!("http://{}/rdr/pprdr.asp", self.listener("http")),
+            auth: Auth::ticket(format!("http://{}/rdr/pprdr.asp", self.listener("http"))),
             dialects: DialectSet::of(&[Dialect::MSNP8]),
             roles: vec![Role::Ns, Role::Sb],
             features: features.iter().map(|f| f.to_string()).collect(),
@@ -203,4 +210,18 @@ async fn msnpd_with_challenges_passes_the_challenge_cases() {
         .collect();
     assert!(!cases.is_empty(), "no case needs the challenges feature");
     check(&server, &manifest, &cases).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn msnpd_on_postgres_passes_the_conformance_cases() {
+    use msnpd::store::testing::{PgScratch, postgres_test_url};
+    let Some(base) = postgres_test_url("conformance on PostgreSQL") else {
+        return;
+    };
+    let scratch = PgScratch::create(&base).await.unwrap();
+    let server = Server::start_on(Some(scratch.url()), &[]);
+    let manifest = server.manifest(&[]);
+    check(&server, &manifest, &shipped_cases()).await;
+    drop(server);
+    scratch.drop_schema().await.unwrap();
 }

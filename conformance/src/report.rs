@@ -1,6 +1,9 @@
 //! The human-readable report: one line per result, details for failures, and
-//! a closing `N passed, N failed, N skipped` line. Other formats (JUnit, JSON)
-//! can sit beside this file and read the same [`CaseResult`]s.
+//! a closing `N passed, N failed, N skipped` line. The JUnit XML (`junit`) and
+//! JSON lines (`jsonl`) reports read the same [`CaseResult`]s.
+
+pub mod jsonl;
+pub mod junit;
 
 use std::fmt::Write as _;
 
@@ -100,6 +103,7 @@ mod tests {
             dialect: Some(Dialect::MSNP8),
             outcome,
             duration_ms: 3,
+            verbs: vec!["PNG".into()],
         }
     }
 

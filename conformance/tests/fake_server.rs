@@ -6,12 +6,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use msnp_conform::client::challenge::msnp8_answer;
+use msnp_conform::client::challenge::{md5_hex, msnp8_answer};
 use msnp_conform::{Manifest, Outcome, parse_case, run_cases};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 const CHALLENGE: &str = "15570131571988941333";
+/// The salt the fake sends in `USR MD5 S`.
+const SALT: &str = "1013928519.693957190";
 
 struct Fake {
     /// email -> (password, nick)
@@ -40,12 +42,49 @@ async fn send(r: &mut BufReader<TcpStream>, text: &str) {
 async fn ns_conn(sock: TcpStream, fake: Arc<Fake>) {
     let mut r = BufReader::new(sock);
     let mut user: Option<String> = None;
+    // MD5 dialects: the dialect agreed, and the email of `USR MD5 I`.
+    let mut md5_dialect: Option<u8> = None;
+    let mut md5_email: Option<String> = None;
     while let Some(line) = read_line(&mut r).await {
         let t: Vec<&str> = line.split(' ').collect();
         let trid = t.get(1).copied().unwrap_or("0");
         match t[0] {
             "VER" if t.get(2) == Some(&"MSNP8") => {
                 send(&mut r, &format!("VER {trid} MSNP8\r\n")).await
+            }
+            "VER" if matches!(t.get(2), Some(&("MSNP5" | "MSNP6" | "MSNP7"))) => {
+                md5_dialect = t[2][4..].parse().ok();
+                send(&mut r, &format!("VER {trid} {}\r\n", t[2])).await
+            }
+            "INF" if md5_dialect.is_some() => send(&mut r, &format!("INF {trid} MD5\r\n")).await,
+            "USR" if user.is_none() && t.get(2) == Some(&"MD5") && t.get(3) == Some(&"I") => {
+                md5_email = t.get(4).map(|e| e.to_string());
+                send(&mut r, &format!("USR {trid} MD5 S {SALT}\r\n")).await
+            }
+            "USR" if user.is_none() && t.get(2) == Some(&"MD5") => {
+                let v = md5_dialect.unwrap_or(0);
+                let account = md5_email
+                    .as_ref()
+                    .and_then(|e| fake.accounts.get(e).map(|a| (e.clone(), a)));
+                match account {
+                    Some((email, (password, nick)))
+                        if t.get(4).copied()
+                            == Some(md5_hex(format!("{SALT}{password}").as_bytes()).as_str()) =>
+                    {
+                        user = Some(email.clone());
+                        let flag = if v >= 6 { " 1" } else { "" };
+                        let profile = "MIME-Version: 1.0\r\nContent-Type: text/x-msmsgsprofile; charset=UTF-8\r\n\r\n";
+                        let mut out = format!(
+                            "USR {trid} OK {email} {nick}{flag}\r\nMSG Hotmail Hotmail {}\r\n{profile}",
+                            profile.len()
+                        );
+                        if fake.challenges && v >= 6 {
+                            out.push_str(&format!("CHL 0 {CHALLENGE}\r\n"));
+                        }
+                        send(&mut r, &out).await;
+                    }
+                    _ => send(&mut r, &format!("911 {trid}\r\n")).await,
+                }
             }
             "VER" => {
                 send(&mut r, &format!("VER {trid} 0\r\n")).await;
@@ -215,14 +254,34 @@ async fn http_conn(mut sock: TcpStream, fake: Arc<Fake>, port: u16) {
 }
 
 fn manifest(servers: &Servers, features: &str, timeout_ms: u64) -> Manifest {
+    manifest_with(
+        servers,
+        features,
+        timeout_ms,
+        "[\"MSNP8\"]",
+        &format!(
+            "nexus = \"http://127.0.0.1:{}/rdr/pprdr.asp\"",
+            servers.http
+        ),
+    )
+}
+
+fn manifest_with(
+    servers: &Servers,
+    features: &str,
+    timeout_ms: u64,
+    dialects: &str,
+    auth: &str,
+) -> Manifest {
     Manifest::from_toml(&format!(
         r#"
         name = "fake"
         host = "127.0.0.1"
-        nexus = "http://127.0.0.1:{}/rdr/pprdr.asp"
-        dialects = ["MSNP8"]
+        dialects = {dialects}
         features = [{features}]
         line_timeout_ms = {timeout_ms}
+        [auth]
+        {auth}
         [ports]
         ns = {}
         [[provision.accounts]]
@@ -232,7 +291,7 @@ fn manifest(servers: &Servers, features: &str, timeout_ms: u64) -> Manifest {
         email = "bob@fake.test"
         password = "pwb"
         "#,
-        servers.http, servers.ns
+        servers.ns
     ))
     .unwrap()
 }
@@ -418,6 +477,147 @@ async fn challenges_are_answered_or_left_to_the_case() {
         3,
         "{summary}"
     );
+}
+
+#[tokio::test]
+async fn md5_login_in_old_dialects() {
+    let servers = start_fake(true).await;
+    let m = manifest_with(&servers, "\"challenges\"", 5000, "[\"MSNP5-7\"]", "");
+    let cases = vec![parse_case(
+        "md5",
+        "# title: t\n# dialects: MSNP5-7\n# roles: ns\n# accounts: alice bob\n\
+         @alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG\n\
+         @bob connect ns\n@bob > VER $trid $dialect\n@bob < VER $trid $dialect\n\
+         @bob > INF $trid\n@bob < INF $trid MD5\n@bob > USR $trid MD5 I ${bob}\n\
+         @bob < USR $trid MD5 S {salt}\n@bob > USR $trid MD5 S $md5{${salt}wrong}\n@bob < 911 $trid\n",
+    )
+    .unwrap()];
+    let results = run_cases(&m, &cases).await;
+    let summary = msnp_conform::report::human_summary(&results);
+    // MSNP5 (no CHL, no verified flag), MSNP6 and MSNP7 (CHL answered).
+    assert_eq!(results.len(), 3, "{summary}");
+    assert_eq!(
+        msnp_conform::report::totals(&results).passed,
+        3,
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn ticket_login_at_a_login_url_without_nexus() {
+    let servers = start_fake(false).await;
+    let auth = format!(
+        "login_url = \"http://127.0.0.1:{}/login2.srf\"",
+        servers.http
+    );
+    let m = manifest_with(&servers, "", 5000, "[\"MSNP8\"]", &auth);
+    let cases = vec![case(
+        "login-url",
+        "@alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG\n",
+    )];
+    let results = run_cases(&m, &cases).await;
+    let summary = msnp_conform::report::human_summary(&results);
+    assert_eq!(
+        msnp_conform::report::totals(&results).passed,
+        1,
+        "{summary}"
+    );
+}
+
+/// `msnp-conform run --junit --json` end to end: a passing, a failing and a
+/// skipped case, the exit code, and both report files read back.
+#[tokio::test]
+async fn run_command_writes_junit_and_json_reports() {
+    let servers = start_fake(false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("fake.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "name = \"fake & co\"\nhost = \"127.0.0.1\"\ndialects = [\"MSNP8\"]\n\
+             [auth]\nnexus = \"http://127.0.0.1:{}/rdr/pprdr.asp\"\n[ports]\nns = {}\n\
+             [[provision.accounts]]\nemail = \"alice@fake.test\"\npassword = \"pw a\"\n",
+            servers.http, servers.ns
+        ),
+    )
+    .unwrap();
+    let cases = dir.path().join("cases/ns");
+    std::fs::create_dir_all(&cases).unwrap();
+    let header = "# dialects: MSNP8\n# roles: ns\n# accounts: alice\n";
+    std::fs::write(
+        cases.join("good.msnp"),
+        format!(
+            "# title: good\n{header}@alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        cases.join("bad.msnp"),
+        format!("# title: bad\n{header}@alice connect ns\n@alice login\n@alice > PNG\n@alice < QNG <60>\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        cases.join("later.msnp"),
+        "# title: later\n# dialects: MSNP11\n# roles: ns\n# accounts: alice\n@alice connect ns\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("r.xml");
+    let json = dir.path().join("r.jsonl");
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_msnp-conform"))
+        .arg("run")
+        .arg("--manifest")
+        .arg(&manifest)
+        .arg("--cases")
+        .arg(dir.path().join("cases"))
+        .arg("--junit")
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .await
+        .unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{out}");
+    assert!(out.contains("1 passed, 1 failed, 1 skipped"), "{out}");
+
+    let results = msnp_conform::report::jsonl::read_jsonl(&json).unwrap();
+    let status: BTreeMap<&str, String> = results
+        .iter()
+        .map(|r| (r.id.as_str(), r.status.to_string()))
+        .collect();
+    assert_eq!(status["ns/good.msnp"], "pass");
+    assert_eq!(status["ns/bad.msnp"], "fail");
+    assert_eq!(status["ns/later.msnp"], "skip");
+    let bad = results.iter().find(|r| r.id == "ns/bad.msnp").unwrap();
+    let reason = bad.reason.as_deref().unwrap();
+    assert!(
+        reason.contains("expected: @alice < QNG <60>") && reason.contains("got:      QNG"),
+        "{reason}"
+    );
+    assert!(bad.verbs.contains(&"PNG".to_string()) && bad.verbs.contains(&"USR".to_string()));
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let suite = doc.root_element();
+    assert_eq!(suite.attribute("name"), Some("fake & co"));
+    assert_eq!(suite.attribute("tests"), Some("3"));
+    assert_eq!(suite.attribute("failures"), Some("1"));
+    assert_eq!(suite.attribute("skipped"), Some("1"));
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap()
+            .contains("expected: @alice < QNG <60>")
+    );
+    let skipped = doc
+        .descendants()
+        .find(|n| n.has_tag_name("skipped"))
+        .unwrap();
+    assert!(skipped.attribute("message").unwrap().contains("MSNP11"));
 }
 
 /// Starts the fake NS, SB and HTTP servers on free ports.

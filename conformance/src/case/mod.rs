@@ -7,6 +7,7 @@ pub mod load;
 pub mod parse;
 pub mod pattern;
 pub mod template;
+pub mod verbs;
 
 use std::fmt;
 use std::str::FromStr;
@@ -19,6 +20,7 @@ use template::Template;
 
 pub use load::{LoadError, filter_cases, load_cases};
 pub use parse::{ParseError, parse_case};
+pub use verbs::{VerbUse, verbs_in};
 
 /// A server role a case needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -91,6 +91,21 @@ impl Template {
         out
     }
 
+    /// The literal text before the first space, when the template starts with
+    /// literal text that a space ends (or is all literal): the verb of a sent
+    /// line such as `ADD $trid FL ${bob}`. `None` when a `$` form is part of
+    /// the first word.
+    pub fn leading_word(&self) -> Option<&str> {
+        match self.parts.first() {
+            Some(Part::Literal(text)) => match text.split_once(' ') {
+                Some((word, _)) => Some(word),
+                None if self.parts.len() == 1 => Some(text),
+                None => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Renders the template.
     pub fn render(&self, env: &dyn Env) -> Result<String, RenderError> {
         render_parts(&self.parts, env).map_err(RenderError)
@@ -243,6 +258,22 @@ pub(crate) mod tests {
         assert_eq!(t.render(&env).unwrap(), "8f2f5a91b72102cd28355e9fc9000d6e");
         assert_eq!(t.vars(), vec!["chl"]);
         assert!(!t.uses_trid());
+    }
+
+    #[test]
+    fn leading_word_is_the_literal_verb() {
+        let word = |t: &str| {
+            Template::parse(t)
+                .unwrap()
+                .leading_word()
+                .map(str::to_string)
+        };
+        assert_eq!(word("ADD $trid FL ${bob}").as_deref(), Some("ADD"));
+        assert_eq!(word("PNG").as_deref(), Some("PNG"));
+        assert_eq!(word("OUT ").as_deref(), Some("OUT"));
+        assert_eq!(word("${verb} 1"), None);
+        assert_eq!(word("A${x} 1"), None);
+        assert_eq!(word("$trid"), None);
     }
 
     #[test]

@@ -97,7 +97,8 @@ fn parse_url(text: &str) -> Result<Url, PassportError> {
     Ok(Url::parse(text)?)
 }
 
-/// Runs the whole login; `timeout` bounds each HTTP request.
+/// Runs the whole login through the nexus: asks it for the login URL, then
+/// [`login_at`] that URL; `timeout` bounds each HTTP request.
 pub async fn login(
     nexus: &str,
     email: &str,
@@ -105,6 +106,12 @@ pub async fn login(
     policy: &str,
     timeout: Duration,
 ) -> Result<Ticket, PassportError> {
+    let login_url = login_url_from_nexus(nexus, timeout).await?;
+    login_at(&login_url, email, password, policy, timeout).await
+}
+
+/// Asks the nexus for the login URL (`DALogin=` of its `PassportURLs` header).
+pub async fn login_url_from_nexus(nexus: &str, timeout: Duration) -> Result<String, PassportError> {
     let nexus_url = parse_url(nexus)?;
     let response = http::get(&nexus_url, &[], timeout).await?;
     if response.status != 200 {
@@ -116,8 +123,20 @@ pub async fn login(
     let urls = response
         .header("PassportURLs")
         .ok_or_else(|| PassportError::Header("the nexus sent no PassportURLs header".into()))?;
-    let mut login_url = da_login(urls)
-        .ok_or_else(|| PassportError::Header(format!("PassportURLs `{urls}` has no DALogin=")))?;
+    da_login(urls)
+        .ok_or_else(|| PassportError::Header(format!("PassportURLs `{urls}` has no DALogin=")))
+}
+
+/// Logs in at the login server `login_url` (following up to three `302`s)
+/// and returns the ticket.
+pub async fn login_at(
+    login_url: &str,
+    email: &str,
+    password: &str,
+    policy: &str,
+    timeout: Duration,
+) -> Result<Ticket, PassportError> {
+    let mut login_url = login_url.to_string();
     let auth = authorization(email, password, policy);
     for _ in 0..=MAX_REDIRECTS {
         let url = parse_url(&login_url)?;

@@ -1,15 +1,17 @@
-//! The runner's macros, so cases stay short: `login` (VER, CVR, USR TWN I,
-//! Passport 1.4, USR TWN S, profile MSG, and the CHL answer when the manifest
-//! claims challenges), `passport` / `passport-reject`, `xfr-sb` and
+//! The runner's macros, so cases stay short: `login` (MSNP8–12: VER, CVR,
+//! USR TWN I, Passport 1.4, USR TWN S; MSNP2–7: VER, INF, CVR, USR MD5 I/S;
+//! then the profile MSG, and the CHL answer when the manifest claims
+//! challenges), `passport` / `passport-reject`, `xfr-sb` and
 //! `answer-sb`.
 
 use crate::case::SessionName;
 use crate::case::pattern::{Captures, LinePattern};
 use crate::case::template::Template;
-use crate::client::challenge::{MSNP8_CLIENT_ID, msnp8_answer};
+use crate::client::challenge::{MSNP8_CLIENT_ID, md5_hex, msnp8_answer};
 use crate::client::line::Incoming;
 use crate::client::passport::{self, PassportError};
 use crate::dialect::Dialect;
+use crate::manifest::PassportEndpoint;
 use crate::runner::exec::{CaseRun, StepResult, esc};
 use crate::runner::trace::Direction;
 
@@ -46,13 +48,24 @@ impl CaseRun<'_> {
         password: &str,
         policy: &str,
     ) -> Result<passport::Ticket, PassportError> {
+        let Some(endpoint) = self.manifest.passport_endpoint() else {
+            return Err(PassportError::Header(
+                "the manifest has no auth.nexus or auth.login_url".to_string(),
+            ));
+        };
         self.trace.push(
             session,
             Direction::Note,
-            format!("Passport 1.4 login via {} for {email}", self.manifest.nexus),
+            format!("Passport 1.4 login via {endpoint} for {email}"),
         );
-        let result =
-            passport::login(&self.manifest.nexus, email, password, policy, self.timeout).await;
+        let result = match endpoint {
+            PassportEndpoint::Nexus(url) => {
+                passport::login(url, email, password, policy, self.timeout).await
+            }
+            PassportEndpoint::LoginUrl(url) => {
+                passport::login_at(url, email, password, policy, self.timeout).await
+            }
+        };
         let note = match &result {
             Ok(t) => format!("ticket received from {}", t.login_url),
             Err(e) => format!("no ticket: {e}"),
@@ -61,7 +74,9 @@ impl CaseRun<'_> {
         result
     }
 
-    /// `@s login [MSNPn] [manual-challenge]`.
+    /// `@s login [MSNPn] [manual-challenge]`: the MD5 login for MSNP2–7, the
+    /// ticket login for MSNP8–12, then the profile message and (when the
+    /// manifest claims `challenges`, MSNP6+) the `CHL`/`QRY` exchange.
     pub(super) async fn login(
         &mut self,
         session: &SessionName,
@@ -69,11 +84,47 @@ impl CaseRun<'_> {
         manual_challenge: bool,
     ) -> StepResult {
         let v = dialect.version();
-        if !(8..=12).contains(&v) {
+        match v {
+            2..=7 => self.login_md5(session, dialect).await?,
+            8..=12 => self.login_ticket(session, dialect).await?,
+            _ => {
+                return Err(format!(
+                    "the login macro speaks MSNP2–MSNP12 (MD5 and ticket logins); {dialect} is not supported yet"
+                ));
+            }
+        }
+        let name = session.name.as_str();
+        let (profile, _) = self
+            .expect_one(name, &pattern("MSG Hotmail Hotmail *")?, None)
+            .await?;
+        let body = profile.payload.unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        if !text.split("\r\n").any(|l| l.starts_with(PROFILE_TYPE)) {
             return Err(format!(
-                "the login macro speaks the ticket login of MSNP8–MSNP12; {dialect} is not supported yet"
+                "the profile message after USR OK has no `{PROFILE_TYPE}` header line:\n{text}"
             ));
         }
+
+        if self.manifest.has_feature("challenges") && !manual_challenge && v >= 6 {
+            let caps = self.expect_text(name, "CHL 0 {chl}").await?;
+            let challenge = captured(&caps, "chl")?;
+            if v >= 11 {
+                return Err("answering MSNP11+ challenges is not implemented yet".to_string());
+            }
+            let t = self.alloc_trid(name);
+            self.send_raw(
+                name,
+                format!("QRY {t} {MSNP8_CLIENT_ID}"),
+                Some(msnp8_answer(&challenge).into_bytes()),
+            )
+            .await?;
+            self.expect_text(name, "QRY $trid").await?;
+        }
+        Ok(())
+    }
+
+    /// `VER`, `CVR`, `USR TWN I`, Passport 1.4, `USR TWN S` → `USR OK`.
+    async fn login_ticket(&mut self, session: &SessionName, dialect: Dialect) -> StepResult {
         let account = self.account(&session.account)?;
         let name = session.name.as_str();
         let email = account.email.as_str();
@@ -106,7 +157,7 @@ impl CaseRun<'_> {
         let t = self.alloc_trid(name);
         self.send_raw(name, format!("USR {t} TWN S {}", ticket.ticket), None)
             .await?;
-        if v <= 9 {
+        if dialect.version() <= 9 {
             let caps = self
                 .expect_text(name, &format!("USR $trid OK {} {{nick}} **", esc(email)))
                 .await?;
@@ -116,33 +167,65 @@ impl CaseRun<'_> {
             self.expect_text(name, &format!("USR $trid OK {} **", esc(email)))
                 .await?;
         }
+        Ok(())
+    }
 
-        let (profile, _) = self
-            .expect_one(name, &pattern("MSG Hotmail Hotmail *")?, None)
+    /// `VER`, `INF` → `MD5`, `CVR` (MSNP4+), `USR MD5 I` → salt,
+    /// `USR MD5 S md5(salt + password)` → `USR OK email nick` (and the
+    /// verified flag from MSNP6).
+    async fn login_md5(&mut self, session: &SessionName, dialect: Dialect) -> StepResult {
+        let account = self.account(&session.account)?;
+        let name = session.name.as_str();
+        let email = account.email.as_str();
+        let v = dialect.version();
+
+        let t = self.alloc_trid(name);
+        let offer = if v >= 6 {
+            format!("VER {t} {dialect} CVR0")
+        } else {
+            format!("VER {t} {dialect}")
+        };
+        self.send_raw(name, offer, None).await?;
+        self.expect_text(name, &format!("VER $trid {dialect}"))
             .await?;
-        let body = profile.payload.unwrap_or_default();
-        let text = String::from_utf8_lossy(&body);
-        if !text.split("\r\n").any(|l| l.starts_with(PROFILE_TYPE)) {
-            return Err(format!(
-                "the profile message after USR OK has no `{PROFILE_TYPE}` header line:\n{text}"
-            ));
-        }
 
-        if self.manifest.has_feature("challenges") && !manual_challenge {
-            let caps = self.expect_text(name, "CHL 0 {chl}").await?;
-            let challenge = captured(&caps, "chl")?;
-            if v >= 11 {
-                return Err("answering MSNP11+ challenges is not implemented yet".to_string());
-            }
+        let t = self.alloc_trid(name);
+        self.send_raw(name, format!("INF {t}"), None).await?;
+        self.expect_text(name, "INF $trid MD5 **").await?;
+
+        if v >= 4 {
             let t = self.alloc_trid(name);
             self.send_raw(
                 name,
-                format!("QRY {t} {MSNP8_CLIENT_ID}"),
-                Some(msnp8_answer(&challenge).into_bytes()),
+                format!("CVR {t} 0x0409 win 4.10 i386 MSMSGS 4.5.0127 MSMSGS"),
+                None,
             )
             .await?;
-            self.expect_text(name, "QRY $trid").await?;
+            self.expect_text(name, "CVR $trid **").await?;
         }
+
+        let t = self.alloc_trid(name);
+        self.send_raw(name, format!("USR {t} MD5 I {email}"), None)
+            .await?;
+        let caps = self.expect_text(name, "USR $trid MD5 S {salt}").await?;
+        let salt = captured(&caps, "salt")?;
+        self.trace.push(
+            name,
+            Direction::Note,
+            format!("answering with md5(salt + password of {email})"),
+        );
+        let hash = md5_hex(format!("{salt}{}", account.password).as_bytes());
+        let t = self.alloc_trid(name);
+        self.send_raw(name, format!("USR {t} MD5 S {hash}"), None)
+            .await?;
+        let ok = if v >= 6 {
+            format!("USR $trid OK {} {{nick}} *", esc(email))
+        } else {
+            format!("USR $trid OK {} {{nick}}", esc(email))
+        };
+        let caps = self.expect_text(name, &ok).await?;
+        let nick = captured(&caps, "nick")?;
+        self.set_nick(&session.account, &nick);
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 mod exec;
 mod macros;
 pub mod matching;
+pub mod plan;
 pub mod provision;
 pub mod random;
 pub mod trace;
@@ -15,6 +16,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::case::Case;
+use crate::case::verbs::{verbs_in, verbs_in_any};
 use crate::dialect::Dialect;
 use crate::manifest::Manifest;
 use exec::CaseRun;
@@ -35,6 +37,9 @@ pub struct CaseResult {
     pub outcome: Outcome,
     /// Wall time, in milliseconds.
     pub duration_ms: u64,
+    /// The verbs the case exercises in this dialect (in all its dialects when
+    /// `dialect` is `None`), sorted; see [`crate::case::verbs::verbs_in`].
+    pub verbs: Vec<String>,
 }
 
 impl CaseResult {
@@ -132,6 +137,7 @@ pub async fn run_case(manifest: &Manifest, case: &Case) -> Vec<CaseResult> {
             dialect: None,
             outcome: Outcome::Skip { reason },
             duration_ms: 0,
+            verbs: verbs_in_any(case).all(),
         }];
     }
     let mut results = Vec::new();
@@ -145,6 +151,7 @@ pub async fn run_case(manifest: &Manifest, case: &Case) -> Vec<CaseResult> {
                 dialect: Some(dialect),
                 outcome,
                 duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                verbs: verbs_in(case, dialect).all(),
             });
         }
     }

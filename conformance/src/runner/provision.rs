@@ -177,7 +177,7 @@ mod tests {
 
     fn manifest(provision: &str) -> Manifest {
         Manifest::from_toml(&format!(
-            "name='x'\nhost='h'\nnexus='http://h/'\ndialects=['MSNP8']\n[ports]\nns=1\n{provision}"
+            "name='x'\nhost='h'\ndialects=['MSNP8']\n[auth]\nnexus='http://h/'\n[ports]\nns=1\n{provision}"
         ))
         .unwrap()
     }
