@@ -128,6 +128,49 @@ impl Server {
         c
     }
 
+    /// Runs `msnpd [-O ...] ARGS` against the same store without asserting
+    /// success; returns the whole output (status, stdout, stderr).
+    pub fn cli_output(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        for o in &self.overrides {
+            cmd.arg("-O").arg(o);
+        }
+        cmd.args(args).output().expect("run msnpd cli")
+    }
+
+    /// Logs `email` in and downloads its list (`SYN 5 0`), draining the list
+    /// lines; the user has not set a status yet.
+    pub fn online(&self, email: &str) -> Client {
+        let mut c = self.login8(email);
+        c.send("SYN 5 0");
+        let syn = c.expect_prefix("SYN 5 ");
+        let parts: Vec<&str> = syn.split(' ').collect();
+        let contacts: usize = parts[3].parse().unwrap();
+        let groups: usize = parts[4].parse().unwrap();
+        for _ in 0..(2 + contacts + groups) {
+            c.line();
+        }
+        c
+    }
+
+    /// Sends SIGTERM without waiting for the process to exit.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").arg("-TERM").arg(&pid).status();
+    }
+
+    /// Waits (bounded) for the process to exit and returns its status.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "msnpd did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Stops the server with SIGTERM and returns its exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
@@ -148,6 +191,65 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Makes `a` and `b` watch each other: both add the other to FL (group 0) with
+/// TrID `trid`, and each sees the reverse-list notification.
+pub fn befriend(a: &mut Client, a_email: &str, b: &mut Client, b_email: &str, trid: u32) {
+    a.send(&format!("ADD {trid} FL {b_email} {b_email} 0"));
+    a.expect_prefix(&format!("ADD {trid} FL "));
+    b.expect_prefix(&format!("ADD 0 RL "));
+    b.send(&format!("ADD {trid} FL {a_email} {a_email} 0"));
+    b.expect_prefix(&format!("ADD {trid} FL "));
+    a.expect_prefix(&format!("ADD 0 RL "));
+}
+
+/// A raw HTTP/1.1 response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header lines as `(name, value)`, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `GET path` to `addr` over a fresh connection (with `Connection: close`
+/// and the extra header lines given) and reads the whole response head.
+pub fn http_get(addr: &str, path: &str, extra_headers: &[(&str, &str)]) -> HttpResponse {
+    let mut stream = TcpStream::connect(addr).expect("connect http");
+    stream.set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in extra_headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read http response");
+    let text = String::from_utf8_lossy(&raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    HttpResponse { status, headers }
 }
 
 /// A raw MSNP client over a blocking socket.
@@ -173,6 +275,15 @@ impl Client {
         self.writer
             .write_all(format!("{line}\r\n").as_bytes())
             .unwrap();
+    }
+
+    /// Sends raw bytes one at a time, each in its own segment.
+    pub fn send_bytewise(&mut self, bytes: &[u8]) {
+        self.writer.set_nodelay(true).unwrap();
+        for b in bytes {
+            self.writer.write_all(std::slice::from_ref(b)).unwrap();
+            self.writer.flush().unwrap();
+        }
     }
 
     /// Sends raw bytes.
