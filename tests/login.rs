@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, Server, befriend, http_get};
+use common::{Client, Server, befriend};
 
 const CVR: &str = "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 5.0.0540 MSMSGS";
 
@@ -114,48 +114,6 @@ fn ticket_checks() {
     assert!(c.fence().is_empty());
 }
 
-/// The Passport 1.4 sign-in a real MSN Messenger 5 performs: ask the nexus where
-/// to log in, send the credentials with the server's policy to `DALogin`, and
-/// return the `from-PP` ticket, or the HTTP status on failure.
-fn passport_login(
-    server: &Server,
-    email: &str,
-    password: &str,
-    policy: &str,
-) -> Result<String, u16> {
-    let nexus = http_get(server.addr("http"), "/rdr/pprdr.asp", &[]);
-    assert_eq!(nexus.status, 200);
-    let urls = nexus.header("PassportURLs").expect("PassportURLs header");
-    let da_login = urls
-        .split(',')
-        .find_map(|kv| kv.strip_prefix("DALogin="))
-        .expect("DALogin");
-    let without_scheme = da_login.strip_prefix("http://").unwrap_or(da_login);
-    let (host, path) = without_scheme.split_at(without_scheme.find('/').unwrap());
-    assert_eq!(host, server.addr("http"));
-    let authorization = format!(
-        "Passport1.4 OrgVerb=GET,OrgURL=http%3A%2F%2Fmessenger%2Emsn%2Ecom,sign-in={},pwd={},{policy}",
-        email.replace('@', "%40"),
-        password
-    );
-    let resp = http_get(
-        host,
-        path,
-        &[("Authorization", &authorization), ("User-Agent", "MSMSGS")],
-    );
-    if resp.status != 200 {
-        let challenge = resp.header("WWW-Authenticate").unwrap_or_default();
-        assert!(challenge.contains("da-status=failed"), "{challenge}");
-        return Err(resp.status);
-    }
-    let info = resp
-        .header("Authentication-Info")
-        .expect("Authentication-Info");
-    let start = info.find("from-PP='").expect("from-PP") + "from-PP='".len();
-    let len = info[start..].find('\'').expect("closing quote");
-    Ok(info[start..start + len].to_string())
-}
-
 #[test]
 fn passport_nexus_login_like_msn5() {
     let server = Server::start(&[]);
@@ -168,14 +126,16 @@ fn passport_nexus_login_like_msn5() {
     assert!(policy.contains("lc=1033"), "{policy}");
 
     assert_eq!(
-        passport_login(&server, "alice@example.com", "wrong", policy),
+        server.passport_login("alice@example.com", "wrong", policy),
         Err(401)
     );
     assert_eq!(
-        passport_login(&server, "nobody@example.com", "secret-a", policy),
+        server.passport_login("nobody@example.com", "secret-a", policy),
         Err(401)
     );
-    let ticket = passport_login(&server, "alice@example.com", "secret-a", policy).unwrap();
+    let ticket = server
+        .passport_login("alice@example.com", "secret-a", policy)
+        .unwrap();
     c.send(&format!("USR 4 TWN S {ticket}"));
     c.expect("USR 4 OK alice@example.com alice@example.com 1 0");
     let (head, payload) = c.read_payload_line();

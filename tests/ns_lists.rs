@@ -55,7 +55,7 @@ fn list_edits_errors_versions_and_sync() {
     }
 
     // One change at a time; each successful one is version + 1.
-    let mut ok = |c: &mut Client, line: &str, expected: &dyn Fn(u32) -> String, v: &mut u32| {
+    let ok = |c: &mut Client, line: &str, expected: &dyn Fn(u32) -> String, v: &mut u32| {
         c.send(line);
         *v += 1;
         c.expect(&expected(*v));

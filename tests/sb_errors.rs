@@ -47,7 +47,12 @@ fn open_room(ns: &mut Client, email: &str) -> Client {
 
 /// `CAL` from `sb`; reads the `RNG` on the callee's notification connection and
 /// returns `(session id, cookie, sb address)`.
-fn ring(sb: &mut Client, trid: u32, callee_ns: &mut Client, callee: &str) -> (String, String, String) {
+fn ring(
+    sb: &mut Client,
+    trid: u32,
+    callee_ns: &mut Client,
+    callee: &str,
+) -> (String, String, String) {
     sb.send(&format!("CAL {trid} {callee}"));
     let ringing = sb.expect_prefix(&format!("CAL {trid} RINGING "));
     let session = ringing.rsplit(' ').next().unwrap().to_string();
@@ -141,7 +146,10 @@ fn cookies() {
     assert_eq!(session, session2);
     // ... but not for another session id.
     let mut c = Client::connect(&addr);
-    c.send(&format!("ANS 1 bob@example.com {bob_cookie} {}", session.parse::<u64>().unwrap() + 1));
+    c.send(&format!(
+        "ANS 1 bob@example.com {bob_cookie} {}",
+        session.parse::<u64>().unwrap() + 1
+    ));
     c.expect("911 1");
     c.expect_closed();
     let (_, bob_cookie, _) = ring(&mut first, 4, &mut bob, "bob@example.com");
@@ -285,7 +293,13 @@ fn rooms_close_with_their_last_member() {
     let server = server_with(&["alice", "bob", "carol"]);
     let mut alice = server.online("alice@example.com");
     let mut bob = server.online("bob@example.com");
-    befriend(&mut alice, "alice@example.com", &mut bob, "bob@example.com", 2);
+    befriend(
+        &mut alice,
+        "alice@example.com",
+        &mut bob,
+        "bob@example.com",
+        2,
+    );
     for c in [&mut alice, &mut bob] {
         c.send("CHG 3 NLN 0");
         c.expect("CHG 3 NLN 0");

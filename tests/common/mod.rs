@@ -15,6 +15,16 @@ use std::time::{Duration, Instant};
 /// How long any single expected line may take.
 pub const LINE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The msnpd binary under test: `MSNPD_TEST_BIN` if set, else the one Cargo
+/// built for these tests. (With a target directory shared by several checkouts
+/// of this package, `target/debug/msnpd` is whichever checkout built last; point
+/// `MSNPD_TEST_BIN` at this checkout's `target/debug/deps/msnpd-HASH` then.)
+pub fn msnpd_bin() -> PathBuf {
+    std::env::var_os("MSNPD_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_msnpd")))
+}
+
 /// A running msnpd process.
 pub struct Server {
     child: Child,
@@ -44,7 +54,7 @@ impl Server {
             "listeners.admin.bind=127.0.0.1:0".to_string(),
         ];
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        let mut cmd = Command::new(msnpd_bin());
         for o in &overrides {
             cmd.arg("-O").arg(o);
         }
@@ -74,7 +84,7 @@ impl Server {
 
     /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
     pub fn cli(&self, args: &[&str]) -> String {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        let mut cmd = Command::new(msnpd_bin());
         for o in &self.overrides {
             cmd.arg("-O").arg(o);
         }
@@ -131,7 +141,7 @@ impl Server {
     /// Runs `msnpd [-O ...] ARGS` against the same store without asserting
     /// success; returns the whole output (status, stdout, stderr).
     pub fn cli_output(&self, args: &[&str]) -> std::process::Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_msnpd"));
+        let mut cmd = Command::new(msnpd_bin());
         for o in &self.overrides {
             cmd.arg("-O").arg(o);
         }
@@ -151,6 +161,43 @@ impl Server {
             c.line();
         }
         c
+    }
+
+    /// The Passport 1.4 sign-in a real MSN Messenger 5 performs: ask the nexus where
+    /// to log in, send the credentials with the server's policy to `DALogin`, and
+    /// return the `from-PP` ticket, or the HTTP status on failure.
+    pub fn passport_login(&self, email: &str, password: &str, policy: &str) -> Result<String, u16> {
+        let nexus = http_get(self.addr("http"), "/rdr/pprdr.asp", &[]);
+        assert_eq!(nexus.status, 200);
+        let urls = nexus.header("PassportURLs").expect("PassportURLs header");
+        let da_login = urls
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("DALogin="))
+            .expect("DALogin");
+        let without_scheme = da_login.strip_prefix("http://").unwrap_or(da_login);
+        let (host, path) = without_scheme.split_at(without_scheme.find('/').unwrap());
+        assert_eq!(host, self.addr("http"));
+        let authorization = format!(
+            "Passport1.4 OrgVerb=GET,OrgURL=http%3A%2F%2Fmessenger%2Emsn%2Ecom,sign-in={},pwd={},{policy}",
+            percent_encode(email),
+            percent_encode(password)
+        );
+        let resp = http_get(
+            host,
+            path,
+            &[("Authorization", &authorization), ("User-Agent", "MSMSGS")],
+        );
+        if resp.status != 200 {
+            let challenge = resp.header("WWW-Authenticate").unwrap_or_default();
+            assert!(challenge.contains("da-status=failed"), "{challenge}");
+            return Err(resp.status);
+        }
+        let info = resp
+            .header("Authentication-Info")
+            .expect("Authentication-Info");
+        let start = info.find("from-PP='").expect("from-PP") + "from-PP='".len();
+        let len = info[start..].find('\'').expect("closing quote");
+        Ok(info[start..start + len].to_string())
     }
 
     /// Sends SIGTERM without waiting for the process to exit.
@@ -202,6 +249,19 @@ pub fn befriend(a: &mut Client, a_email: &str, b: &mut Client, b_email: &str, tr
     b.send(&format!("ADD {trid} FL {a_email} {a_email} 0"));
     b.expect_prefix(&format!("ADD {trid} FL "));
     a.expect_prefix(&format!("ADD 0 RL "));
+}
+
+/// Percent-encodes everything but ASCII letters, digits and `-_.`.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// A raw HTTP/1.1 response.
@@ -306,6 +366,37 @@ impl Client {
         assert!(line.ends_with("\r\n"), "line without CRLF: {line:?}");
         line.truncate(line.len() - 2);
         line
+    }
+
+    /// Reads a line if one starts arriving within `wait` (for polling loops that
+    /// must keep a connection active); a line that has started is read in full.
+    pub fn line_within(&mut self, wait: Duration) -> Option<String> {
+        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
+        let mut line = String::new();
+        let first = self.reader.read_line(&mut line);
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(LINE_TIMEOUT))
+            .unwrap();
+        match first {
+            Ok(0) => panic!("connection closed while polling for a line"),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if line.is_empty() {
+                    return None;
+                }
+                self.reader.read_line(&mut line).expect("rest of line");
+            }
+            Err(e) => panic!("read error while polling: {e}"),
+        }
+        assert!(line.ends_with("\r\n"), "line without CRLF: {line:?}");
+        line.truncate(line.len() - 2);
+        Some(line)
     }
 
     /// Reads a line and asserts it equals `expected`.
