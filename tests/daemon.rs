@@ -63,6 +63,10 @@ fn sigterm_says_goodbye_and_exits_cleanly() {
     let mut silent = server.connect("ns");
     assert!(alice.fence().is_empty());
     assert!(bob.fence().is_empty());
+    assert_eq!(
+        common::http_get(server.addr("admin"), "/healthz", &[]).status,
+        200
+    );
 
     server.terminate();
     // Logged-in users are told the server is going down, and nothing else.
@@ -98,6 +102,11 @@ fn check_config() {
             "section.toml",
             "[protocoll]\nchallenges = true\n",
             "protocoll",
+        ),
+        (
+            "type.toml",
+            "[limits]\nmax_line_bytes = \"big\"\n",
+            "max_line_bytes",
         ),
         (
             "listener.toml",

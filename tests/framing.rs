@@ -145,6 +145,13 @@ fn invalid_utf8_is_a_syntax_error() {
     c.expect_closed();
     assert_serving(&server);
 
+    // A payload verb the role does not take is refused after its payload is
+    // read, so the stream stays in step.
+    let mut c = server.login8("alice@example.com");
+    c.send_payload("MSG 14 N", b"MIME-Version: 1.0\r\n\r\nCHG 15 NLN 0\r\n");
+    c.expect("200 14");
+    assert!(c.fence().is_empty());
+
     // Payload bytes are not text: binary MSG payloads pass untouched.
     let (mut a, mut b, _ns) = room(&server);
     let binary: Vec<u8> = (0..=255u8).collect();

@@ -245,10 +245,10 @@ impl Drop for Server {
 pub fn befriend(a: &mut Client, a_email: &str, b: &mut Client, b_email: &str, trid: u32) {
     a.send(&format!("ADD {trid} FL {b_email} {b_email} 0"));
     a.expect_prefix(&format!("ADD {trid} FL "));
-    b.expect_prefix(&format!("ADD 0 RL "));
+    b.expect_prefix("ADD 0 RL ");
     b.send(&format!("ADD {trid} FL {a_email} {a_email} 0"));
     b.expect_prefix(&format!("ADD {trid} FL "));
-    a.expect_prefix(&format!("ADD 0 RL "));
+    a.expect_prefix("ADD 0 RL ");
 }
 
 /// Percent-encodes everything but ASCII letters, digits and `-_.`.
