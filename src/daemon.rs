@@ -137,27 +137,11 @@ pub async fn serve(
     let tracker = TaskTracker::new();
     for b in bound {
         let shutdown = shutdown.clone();
-        match b.role {
-            Role::Notification => {
-                tracker.spawn(listener::run(
-                    b.listener,
-                    MsnpRole::Notification,
-                    Arc::clone(&ctx),
-                    shutdown,
-                    tracker.clone(),
-                ));
-            }
-            Role::Switchboard => {
-                tracker.spawn(listener::run(
-                    b.listener,
-                    MsnpRole::Switchboard,
-                    Arc::clone(&ctx),
-                    shutdown,
-                    tracker.clone(),
-                ));
-            }
-            Role::Dispatch => {
-                let ns_addr = b
+        let msnp_role = match b.role {
+            Role::Notification => MsnpRole::Notification,
+            Role::Switchboard => MsnpRole::Switchboard,
+            Role::Dispatch => MsnpRole::Dispatch {
+                ns_addr: b
                     .target
                     .as_deref()
                     .and_then(&advertised)
@@ -167,19 +151,9 @@ pub async fn serve(
                             "dispatch listener `{}` has no notification listener to send clients to",
                             b.name
                         ))
-                    })?;
-                let role = MsnpRole::Dispatch {
-                    ns_addr,
-                    own_addr: b.advertised.clone(),
-                };
-                tracker.spawn(listener::run(
-                    b.listener,
-                    role,
-                    Arc::clone(&ctx),
-                    shutdown,
-                    tracker.clone(),
-                ));
-            }
+                    })?,
+                own_addr: b.advertised.clone(),
+            },
             Role::Http => {
                 let http_ctx = Arc::new(HttpContext {
                     store: store.clone(),
@@ -188,11 +162,21 @@ pub async fn serve(
                     login_url: format!("http://{}/login2.srf", b.advertised),
                 });
                 tracker.spawn(http::serve_nexus(b.listener, http_ctx, shutdown));
+                continue;
             }
             Role::Admin => {
                 tracker.spawn(http::serve_admin(b.listener, shutdown));
+                continue;
             }
-        }
+        };
+        let ctx = Arc::clone(&ctx);
+        tracker.spawn(listener::run(
+            b.listener,
+            msnp_role,
+            ctx,
+            shutdown,
+            tracker.clone(),
+        ));
     }
 
     if let Some(path) = ready_file {

@@ -185,6 +185,30 @@ impl TicketKey {
     }
 }
 
+/// Domain separation for decoy MD5 salts (see [`TicketKey::decoy_md5_salt`]).
+const DECOY_SALT_CONTEXT: &[u8] = b"msnpd md5 decoy salt v1\0";
+
+impl TicketKey {
+    /// A salt for `USR MD5 S` to answer for an account that cannot log in with
+    /// MD5 (it does not exist, or has no MD5 verifier): shaped like a real one
+    /// (see [`new_md5_salt`]) and the same every time for the same email, so
+    /// `USR MD5 I` does not tell who has an account. The answer to it always fails.
+    pub fn decoy_md5_salt(&self, email: &str) -> String {
+        let mut mac = self.mac.clone();
+        mac.update(DECOY_SALT_CONTEXT);
+        mac.update(email.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        let word = |i: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[i..i + 8]);
+            u64::from_le_bytes(w)
+        };
+        let high = 1_000_000_000 + word(0) % 9_000_000_000;
+        let low = word(8) % 1_000_000_000;
+        format!("{high}.{low:09}")
+    }
+}
+
 /// Seconds since the unix epoch (0 for times before it).
 fn unix_secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -241,6 +265,19 @@ mod tests {
             assert!(high.bytes().chain(low.bytes()).all(|b| b.is_ascii_digit()));
         }
         assert_ne!(new_md5_salt(), new_md5_salt());
+    }
+
+    #[test]
+    fn decoy_md5_salts_are_stable_per_email_and_key() {
+        let key = TicketKey::new(SECRET);
+        let salt = key.decoy_md5_salt("nobody@example.com");
+        let (high, low) = salt.split_once('.').unwrap();
+        assert_eq!((high.len(), low.len()), (10, 9), "{salt}");
+        assert!(high.bytes().chain(low.bytes()).all(|b| b.is_ascii_digit()));
+        assert_eq!(key.decoy_md5_salt("nobody@example.com"), salt);
+        assert_ne!(key.decoy_md5_salt("other@example.com"), salt);
+        let other_key = TicketKey::new(b"another secret, also 32 bytes long");
+        assert_ne!(other_key.decoy_md5_salt("nobody@example.com"), salt);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct PresenceView {
     pub capabilities: u64,
     /// MSN object as the client sent it.
     pub msn_object: Option<String>,
+    /// Personal message payload (only when the watcher can see the user online).
+    pub personal_message: Option<Bytes>,
 }
 
 /// Why a session is told to end.
@@ -35,6 +37,13 @@ pub enum KickReason {
 pub enum Event {
     /// A watched contact's presence changed (status may be `Offline`).
     Presence(PresenceView),
+    /// A watched contact set a new personal message (the `UUX` payload as sent).
+    PersonalMessage {
+        /// Whose.
+        email: String,
+        /// The `<Data>...</Data>` payload.
+        payload: Bytes,
+    },
     /// Someone added the user to their forward list: the user's RL gained them.
     AddedToReverseList {
         /// The user's new list version.

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use bytes::Bytes;
+
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +27,8 @@ pub struct SharedState {
     pub capabilities: u64,
     /// MSN object from `CHG`.
     pub msn_object: Option<String>,
+    /// Personal message and current media (the `UUX` payload), if set.
+    pub personal_message: Option<Bytes>,
     /// `BLP` setting.
     pub privacy: Privacy,
     /// The owner's lists: contact email → list bits.
@@ -35,12 +39,17 @@ impl SharedState {
     /// What `watcher` sees of this user (`email` is this user's account name).
     pub fn view_for(&self, email: &str, watcher: &str) -> PresenceView {
         let lists = self.lists.get(watcher).copied().unwrap_or_default();
+        let status = seen_status(self.status, self.privacy, lists);
         PresenceView {
-            status: seen_status(self.status, self.privacy, lists),
+            status,
             email: email.to_owned(),
             nick: self.nick.clone(),
             capabilities: self.capabilities,
             msn_object: self.msn_object.clone(),
+            personal_message: self
+                .personal_message
+                .clone()
+                .filter(|_| status.is_visible_online()),
         }
     }
 

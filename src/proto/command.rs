@@ -79,6 +79,15 @@ impl PhoneKind {
     }
 }
 
+/// How an `ADC` names the contact (MSNP10–12).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactRef {
+    /// `N=email`: by account name (as sent; lower-casing is the handler's job).
+    Email(String),
+    /// `C=guid`: by the contact GUID the server gave out (forward list only).
+    Guid(String),
+}
+
 /// One client command. Strings are URL-decoded (nicknames, group names) except
 /// where noted; emails are kept as sent (lower-casing is the handler's job).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +115,15 @@ pub enum Command {
         list: List,
         email: String,
         nick: String,
+        group: Option<u32>,
+    },
+    /// `ADC trid LIST N=email [F=nick] [group]` or `ADC trid FL C=guid group`
+    /// (MSNP10–12): add a contact to a list, or a forward-list contact to a group.
+    Adc {
+        trid: TrId,
+        list: List,
+        contact: ContactRef,
+        nick: Option<String>,
         group: Option<u32>,
     },
     /// `REM trid LIST email [group]`.
@@ -144,6 +162,8 @@ pub enum Command {
         kind: PhoneKind,
         value: Option<String>,
     },
+    /// `PRP trid MFN nick` (MSNP10+): change one's own friendly name.
+    PrpNick { trid: TrId, nick: String },
     /// `XFR trid SB`.
     Xfr { trid: TrId, target: XfrTarget },
     /// `QRY trid product-id 32` + 32-byte payload: answer to `CHL`.
@@ -189,6 +209,7 @@ impl Command {
             Command::Syn { .. } => "SYN",
             Command::Chg { .. } => "CHG",
             Command::Add { .. } => "ADD",
+            Command::Adc { .. } => "ADC",
             Command::Rem { .. } => "REM",
             Command::Adg { .. } => "ADG",
             Command::Rmg { .. } => "RMG",
@@ -196,7 +217,7 @@ impl Command {
             Command::Rea { .. } => "REA",
             Command::Blp { .. } => "BLP",
             Command::Gtc { .. } => "GTC",
-            Command::Prp { .. } => "PRP",
+            Command::Prp { .. } | Command::PrpNick { .. } => "PRP",
             Command::Xfr { .. } => "XFR",
             Command::Qry { .. } => "QRY",
             Command::Png => "PNG",
@@ -219,6 +240,7 @@ impl Command {
             | Command::Syn { trid, .. }
             | Command::Chg { trid, .. }
             | Command::Add { trid, .. }
+            | Command::Adc { trid, .. }
             | Command::Rem { trid, .. }
             | Command::Adg { trid, .. }
             | Command::Rmg { trid, .. }
@@ -227,6 +249,7 @@ impl Command {
             | Command::Blp { trid, .. }
             | Command::Gtc { trid, .. }
             | Command::Prp { trid, .. }
+            | Command::PrpNick { trid, .. }
             | Command::Xfr { trid, .. }
             | Command::Qry { trid, .. }
             | Command::Ans { trid, .. }

@@ -89,6 +89,11 @@ impl Dialect {
     pub fn has_personal_message(self) -> bool {
         self.0 >= 11
     }
+    /// The own friendly name is set with `PRP trid MFN nick` and sent in `SYN` as
+    /// `PRP MFN nick` (MSNP10+); `REA` is gone.
+    pub fn has_prp_nickname(self) -> bool {
+        self.0 >= 10
+    }
     /// `IRO`/`JOI` carry client capabilities (MSNP12+).
     pub fn has_sb_capabilities(self) -> bool {
         self.0 >= 12
@@ -195,5 +200,17 @@ mod tests {
         assert_eq!(Dialect::from_token("MSNP"), None);
         assert_eq!(Dialect::from_token("MSNP+8"), None);
         assert_eq!(Dialect::MSNP8.to_string(), "MSNP8");
+    }
+
+    #[test]
+    fn nickname_and_personal_message_predicates() {
+        let has = |v: u8| {
+            let d = Dialect::new(v).unwrap();
+            (d.has_prp_nickname(), d.has_personal_message())
+        };
+        assert_eq!(has(9), (false, false));
+        assert_eq!(has(10), (true, false));
+        assert_eq!(has(11), (true, true));
+        assert_eq!(has(12), (true, true));
     }
 }

@@ -1,6 +1,6 @@
-//! MIME payloads the server itself writes into `MSG Hotmail Hotmail` messages
-//! (the login profile). Shapes from research/msnp.md §2.1 and the msnpiki
-//! description of `text/x-msmsgsprofile`.
+//! Payloads the server itself writes: the login profile of `MSG Hotmail Hotmail`
+//! (shape from research/msnp.md §2.1 and the msnpiki description of
+//! `text/x-msmsgsprofile`) and the `Shields.xml` configuration file of `GCF`.
 
 use std::fmt::Write as _;
 
@@ -49,6 +49,20 @@ pub fn profile(dialect: Dialect, p: &Profile<'_>) -> Bytes {
     Bytes::from(s)
 }
 
+/// The name of the one configuration file MSNP11–12 clients ask for with `GCF`.
+pub const SHIELDS_FILE: &str = "Shields.xml";
+
+/// The `Shields.xml` answer to `GCF`: a shield for every client version that
+/// denies nothing, and an empty block list (the shape MSN Messenger 7 reads; see
+/// research/msnp.md §2.3).
+pub fn shields() -> Bytes {
+    Bytes::from_static(
+        b"<?xml version=\"1.0\" encoding=\"utf-8\" ?>\
+          <config><shield><cli maj=\"7\" min=\"0\" minbld=\"0\" maxbld=\"9999\" deny=\" \" />\
+          </shield><block></block></config>",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +85,13 @@ mod tests {
         assert!(text.ends_with("\r\n\r\n"));
         let old = String::from_utf8(profile(Dialect::new(5).unwrap(), &p).to_vec()).unwrap();
         assert!(!old.contains("ClientIP"));
+    }
+
+    #[test]
+    fn shields_is_one_xml_document() {
+        let text = String::from_utf8(shields().to_vec()).unwrap();
+        assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\" ?><config><shield>"));
+        assert!(text.ends_with("</shield><block></block></config>"));
+        assert!(!text.contains("\r") && !text.contains("\n"));
     }
 }

@@ -2,6 +2,8 @@
 //! bytes for the connection's dialect. Strings are plain text (the encoder
 //! URL-encodes nicknames and group names where the wire needs it).
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 
 use super::command::{PhoneKind, TrId};
@@ -99,6 +101,11 @@ pub enum Reply {
         trid: TrId,
         list: Box<ContactList>,
         phones: Vec<(PhoneKind, String)>,
+        /// Phone numbers contacts share with the user, by contact email (sent as
+        /// `BPR` after forward-list entries, MSNP5+).
+        contact_phones: BTreeMap<String, Vec<(PhoneKind, String)>>,
+        /// The user's own friendly name (`PRP MFN` in MSNP10+).
+        nick: String,
         /// The client already has this version: send only the `SYN` line.
         unchanged: bool,
     },
@@ -176,6 +183,8 @@ pub enum Reply {
         kind: PhoneKind,
         value: Option<String>,
     },
+    /// `PRP trid MFN nick` (MSNP10+): the own friendly name was changed.
+    PrpNick { trid: TrId, nick: String },
     /// `RNG session-id host:port CKI cookie caller-email caller-nick`.
     Rng {
         session_id: String,

@@ -22,6 +22,8 @@ use crate::proto::{self, Command, Dialect, Frame, FrameLimits, MsnpCodec, ParseE
 
 /// How much is read from the socket at a time.
 const READ_CHUNK: usize = 1024;
+/// Most queued events handled before one write.
+const EVENT_BATCH: usize = 64;
 /// How long one flush may take before the peer is treated as dead.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -99,12 +101,19 @@ pub async fn run<S: Session>(
             }
             Some(event) = events.recv() => {
                 session.on_event(event, &mut out).await;
+                // Drain what else is queued so one write carries a burst.
+                for _ in 0..EVENT_BATCH {
+                    match events.try_recv() {
+                        Ok(event) => session.on_event(event, &mut out).await,
+                        Err(_) => break,
+                    }
+                }
             }
             ready = stream.readable() => {
                 if ready.is_err() {
                     break 'conn;
                 }
-                if rbuf.capacity() == 0 {
+                if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
                     rbuf.reserve(READ_CHUNK);
                 }
                 match stream.try_read_buf(&mut rbuf) {

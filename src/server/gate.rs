@@ -77,6 +77,7 @@ pub const TABLE: &[Rule] = &[
     rule("SYN", NS, AUTHENTICATED, 2, 12),
     rule("CHG", NS, AUTHENTICATED, 2, 12),
     rule("ADD", NS, AUTHENTICATED, 2, 9),
+    rule("ADC", NS, AUTHENTICATED, 10, 12),
     rule("REM", NS, AUTHENTICATED, 2, 12),
     rule("ADG", NS, AUTHENTICATED, 7, 12),
     rule("RMG", NS, AUTHENTICATED, 7, 12),
@@ -87,6 +88,8 @@ pub const TABLE: &[Rule] = &[
     rule("PRP", NS, AUTHENTICATED, 5, 12),
     rule("XFR", NS, AUTHENTICATED, 2, 12),
     rule("QRY", NS, AUTHENTICATED, 6, 12),
+    rule("GCF", NS, AUTHENTICATED, 11, 12),
+    rule("UUX", NS, AUTHENTICATED, 11, 12),
     rule("PNG", DS | NS, ANY_STAGE, 2, 12),
     rule("OUT", DS | NS | SB, ANY_STAGE, 2, 12),
     rule("ANS", SB, CONNECTED, 2, 12),
@@ -201,5 +204,26 @@ mod tests {
             Err(ErrorCode::SyntaxError)
         );
         assert_eq!(check(Notification, Authenticated, msnp(8), "PNG"), Ok(()));
+        assert_eq!(check(Notification, Authenticated, msnp(10), "ADC"), Ok(()));
+        assert_eq!(
+            check(Notification, Authenticated, msnp(9), "ADC"),
+            Err(ErrorCode::SyntaxError)
+        );
+        for verb in ["GCF", "UUX"] {
+            assert_eq!(check(Notification, Authenticated, msnp(11), verb), Ok(()));
+            assert_eq!(check(Notification, Authenticated, msnp(12), verb), Ok(()));
+            assert_eq!(
+                check(Notification, Authenticated, msnp(10), verb),
+                Err(ErrorCode::SyntaxError)
+            );
+            assert_eq!(
+                check(Notification, Negotiated, msnp(11), verb),
+                Err(ErrorCode::NotLoggedIn)
+            );
+        }
+        assert_eq!(
+            check(Notification, Authenticated, msnp(10), "REA"),
+            Err(ErrorCode::SyntaxError)
+        );
     }
 }

@@ -58,6 +58,7 @@ cases!(
     privacy_and_prompt,
     nick_changes_show_in_lists,
     phone_numbers,
+    phones_shared_with_allowed_contacts,
     unknown_owner,
     deleting_an_account,
     concurrent_edits_get_distinct_versions,
@@ -924,6 +925,74 @@ async fn phone_numbers(store: &Store) {
         ]
     );
     assert_eq!(version(store, alice.id).await, 6);
+}
+
+async fn phones_shared_with_allowed_contacts(store: &Store) {
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let carol = user(store, "carol").await;
+    let dave = user(store, "dave").await;
+    for (who, number) in [
+        (&alice, "555 0001"),
+        (&carol, "555 0003"),
+        (&dave, "555 0004"),
+    ] {
+        store
+            .set_phone(who.id, PhoneKind::Home, Some(number))
+            .await
+            .unwrap();
+    }
+    store
+        .set_phone(alice.id, PhoneKind::MobileAllowed, Some("Y"))
+        .await
+        .unwrap();
+    // Alice and Carol allow Bob; Dave only has him on FL and BL.
+    store
+        .add_contact(alice.id, List::Allow, &email("bob"), None)
+        .await
+        .unwrap();
+    store
+        .add_contact(carol.id, List::Allow, &email("bob"), None)
+        .await
+        .unwrap();
+    store
+        .add_contact(dave.id, List::Forward, &email("bob"), None)
+        .await
+        .unwrap();
+    store
+        .add_contact(dave.id, List::Block, &email("bob"), None)
+        .await
+        .unwrap();
+    // Bob allows Alice but has no phones: nothing for Alice.
+    store
+        .add_contact(bob.id, List::Allow, &email("alice"), None)
+        .await
+        .unwrap();
+    let shared = store.phones_shared_with(bob.id).await.unwrap();
+    assert_eq!(
+        shared.into_iter().collect::<Vec<_>>(),
+        vec![
+            (
+                email("alice"),
+                vec![
+                    (PhoneKind::Home, "555 0001".to_owned()),
+                    (PhoneKind::MobileAllowed, "Y".to_owned()),
+                ]
+            ),
+            (
+                email("carol"),
+                vec![(PhoneKind::Home, "555 0003".to_owned())]
+            ),
+        ]
+    );
+    assert!(store.phones_shared_with(alice.id).await.unwrap().is_empty());
+    assert!(
+        store
+            .phones_shared_with(987_654_321)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn unknown_owner(store: &Store) {

@@ -62,6 +62,10 @@ pub enum StoreError {
 /// Result of store calls.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// Phone numbers by account email, each account's in `BPR` order (PHH, PHW, PHM,
+/// MOB).
+pub type SharedPhones = std::collections::BTreeMap<String, Vec<(PhoneKind, String)>>;
+
 impl From<sqlx::Error> for StoreError {
     /// Backend failures become [`StoreError::Unavailable`]; the message is for logs
     /// (sqlx errors do not carry SQL text) and must not be sent to clients.
@@ -218,6 +222,13 @@ impl Store {
     /// UnknownUser if there is no such account.
     pub async fn phones(&self, user: UserId) -> StoreResult<Vec<(PhoneKind, String)>> {
         dispatch!(self, s => s.phones(user).await)
+    }
+
+    /// The phone numbers other accounts share with `user`: those of every account
+    /// that has `user` on its allow list (AL) and has set some, by account email,
+    /// each in `BPR` order. Empty for an unknown `user`.
+    pub async fn phones_shared_with(&self, user: UserId) -> StoreResult<SharedPhones> {
+        dispatch!(self, s => s.phones_shared_with(user).await)
     }
 
     /// Adds `contact_email` to `owner`'s `list` (in `group` for FL; FL without a

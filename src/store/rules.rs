@@ -7,7 +7,7 @@
 //! in ascending id order, so concurrent edits on PostgreSQL cannot deadlock on each
 //! other (SQLite write transactions are `BEGIN IMMEDIATE` and so already serial).
 
-use super::{ListChange, StoreError, StoreResult};
+use super::{ListChange, SharedPhones, StoreError, StoreResult};
 use crate::core::lists::{List, ListSet, MAX_GROUPS, MAX_LIST_ENTRIES, NewContactPrompt, Privacy};
 use crate::core::model::{Account, Contact, ContactList, Group, UserId};
 use crate::proto::command::PhoneKind;
@@ -490,6 +490,24 @@ pub(crate) fn sort_phones(phones: &mut [(PhoneKind, String)]) {
         PhoneKind::Mobile => 2,
         PhoneKind::MobileAllowed => 3,
     });
+}
+
+/// Groups `(email, kind, value)` rows (ordered by email) into each account's
+/// phones in `BPR` order.
+pub(crate) fn group_shared_phones(
+    rows: Vec<(String, String, String)>,
+) -> StoreResult<SharedPhones> {
+    let mut shared = SharedPhones::new();
+    for (email, kind, value) in rows {
+        shared
+            .entry(email)
+            .or_default()
+            .push((phone_kind_from_db(&kind)?, value));
+    }
+    for phones in shared.values_mut() {
+        sort_phones(phones);
+    }
+    Ok(shared)
 }
 
 /// One stored contact entry before its groups are attached.

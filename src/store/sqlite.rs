@@ -271,6 +271,22 @@ impl SqliteStore {
         Ok(phones)
     }
 
+    /// Phones of every account that has `user` on its allow list.
+    pub async fn phones_shared_with(&self, user: UserId) -> StoreResult<SharedPhones> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT u.email, p.kind, p.value \
+             FROM contacts c \
+             JOIN users u ON u.id = c.owner_id \
+             JOIN phones p ON p.user_id = c.owner_id \
+             WHERE c.contact_id = $1 AND (c.lists & 2) <> 0 \
+             ORDER BY u.email",
+        )
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        rules::group_shared_phones(rows)
+    }
+
     /// Adds a contact to one of the owner's lists.
     pub async fn add_contact(
         &self,

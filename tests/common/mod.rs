@@ -12,18 +12,17 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How long any single expected line may take.
-pub const LINE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The msnpd binary under test: `MSNPD_TEST_BIN` if set, else the one Cargo
-/// built for these tests. (With a target directory shared by several checkouts
-/// of this package, `target/debug/msnpd` is whichever checkout built last; point
-/// `MSNPD_TEST_BIN` at this checkout's `target/debug/deps/msnpd-HASH` then.)
+/// The `msnpd` binary under test: `MSNPD_TEST_BIN` when set (useful when several
+/// checkouts share one target directory and so one `debug/msnpd`), else the one
+/// cargo built for this test.
 pub fn msnpd_bin() -> PathBuf {
     std::env::var_os("MSNPD_TEST_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_msnpd")))
 }
+
+/// How long any single expected line may take.
+pub const LINE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A running msnpd process.
 pub struct Server {
@@ -86,6 +85,27 @@ impl Server {
     pub fn cli(&self, args: &[&str]) -> String {
         let mut cmd = Command::new(msnpd_bin());
         for o in &self.overrides {
+            cmd.arg("-O").arg(o);
+        }
+        let out = cmd.args(args).output().expect("run msnpd cli");
+        assert!(
+            out.status.success(),
+            "msnpd {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs `msnpd [-O ...] [-O EXTRA...] ARGS` against the same store, with
+    /// extra overrides that win over the server's; returns stdout.
+    pub fn cli_with(&self, extra: &[&str], args: &[&str]) -> String {
+        let mut cmd = Command::new(msnpd_bin());
+        for o in self
+            .overrides
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+        {
             cmd.arg("-O").arg(o);
         }
         let out = cmd.args(args).output().expect("run msnpd cli");
@@ -216,6 +236,64 @@ impl Server {
             assert!(Instant::now() < deadline, "msnpd did not stop");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Logs `email` in over an MD5 dialect (`dialect` in 2..=7) the way that
+    /// generation of clients does: `VER` (offering what such a client offers),
+    /// `INF`, `CVR` only from MSNP4 on (MSN 1.x/2.x may not send it), then
+    /// `USR MD5 I` and `USR MD5 S md5hex(salt + password)`. Checks the dialect's
+    /// `USR OK` shape and the profile message; returns the client after it.
+    pub fn login_md5(&self, email: &str, password: &str, dialect: u8) -> Client {
+        let mut c = self.connect("ns");
+        c.send(&format!("VER 1 {}", md5_client_offer(dialect)));
+        c.expect(&format!("VER 1 MSNP{dialect}"));
+        c.send("INF 2");
+        c.expect("INF 2 MD5");
+        if dialect >= 4 {
+            c.send("CVR 3 0x0409 win 4.10 i386 MSMSGS 4.5.0127 MSMSGS");
+            c.expect_prefix("CVR 3 ");
+        }
+        c.send(&format!("USR 4 MD5 I {email}"));
+        let salt = c
+            .expect_prefix("USR 4 MD5 S ")
+            .trim_start_matches("USR 4 MD5 S ")
+            .to_string();
+        c.send(&format!(
+            "USR 5 MD5 S {}",
+            md5_hex(&format!("{salt}{password}"))
+        ));
+        let ok = c.expect_prefix(&format!("USR 5 OK {email} "));
+        // MSNP2–5: `email nick`; MSNP6–7: `email nick 1`.
+        let fields = ok.split(' ').count();
+        assert_eq!(fields, if dialect >= 6 { 6 } else { 5 }, "{ok}");
+        let (header, payload) = c.read_payload_line();
+        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
+        c
+    }
+
+    /// Logs `email` in over ticket dialect `MSNP{version}` (8..=12) with a ticket
+    /// from the CLI; returns the client after the profile message.
+    pub fn login_as(&self, email: &str, version: u8) -> Client {
+        let ticket = self.ticket(email);
+        let mut c = self.connect("ns");
+        c.send(&format!("VER 1 MSNP{version} CVR0"));
+        c.expect(&format!("VER 1 MSNP{version}"));
+        c.send(&format!(
+            "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 7.5.0324 MSMSGS {email}"
+        ));
+        c.expect_prefix("CVR 2 ");
+        c.send(&format!("USR 3 TWN I {email}"));
+        c.expect_prefix("USR 3 TWN S ");
+        c.send(&format!("USR 4 TWN S {ticket}"));
+        let ok = c.expect_prefix(&format!("USR 4 OK {email} "));
+        // MSNP8–9 carry the nick before "1 0"; MSNP10+ do not.
+        let fields = ok.split(' ').count();
+        assert_eq!(fields, if version >= 10 { 6 } else { 7 }, "{ok}");
+        let (header, payload) = c.read_payload_line();
+        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
+        c
     }
 
     /// Stops the server with SIGTERM and returns its exit status.
@@ -449,4 +527,22 @@ impl Client {
             lines.push(l);
         }
     }
+}
+
+/// What a client of that generation offers in `VER` (research §1: MSN 1.0 offers
+/// MSNP2, 2.0 `MSNP3 MSNP2`, 2.2 `MSNP4 MSNP3`, 3.x `MSNP5 MSNP4`, 4.5+ `MSNP7
+/// MSNP6 MSNP5 MSNP4 CVR0`); MSNP6 is offered as its own newest.
+pub fn md5_client_offer(dialect: u8) -> String {
+    match dialect {
+        2 => "MSNP2".to_string(),
+        3..=5 => format!("MSNP{dialect} MSNP{}", dialect - 1),
+        6 => "MSNP6 MSNP5 MSNP4 CVR0".to_string(),
+        _ => format!("MSNP{dialect} MSNP6 MSNP5 MSNP4 CVR0"),
+    }
+}
+
+/// Lowercase hex MD5 of `text`.
+pub fn md5_hex(text: &str) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(text.as_bytes()))
 }

@@ -4,9 +4,10 @@
 //!   empty list is `LST trid LIST version 0 0`;
 //! - MSNP8–9 (bitmask): `LST email nick bits [groups]`, groups only when the `FL`
 //!   bit is set (`0` when none);
-//! - MSNP10–12 (GUID): `LST N=email F=nick C=contact-guid bits [1] [group-guids]`,
-//!   the network field `1` from MSNP12, group GUIDs (without group 0, which is
-//!   implicit there) only for `FL` entries that have some.
+//! - MSNP10–12 (GUID): `LST N=email F=nick [C=contact-guid] bits [1] [group-guids]`,
+//!   `C=` only for `FL` entries (only they have an address-book GUID), the network
+//!   field `1` from MSNP12, group GUIDs (without group 0, which is implicit there)
+//!   only for `FL` entries that have some.
 //!
 //! List bits are FL=1, AL=2, BL=4, RL=8.
 //!
@@ -87,16 +88,18 @@ pub(super) fn encode_bitmask(contact: &Contact, out: &mut BytesMut) {
     line.end();
 }
 
-/// `LST N=email F=nick C=guid bits [1] [group-guids]` (MSNP10–12).
+/// `LST N=email F=nick [C=guid] bits [1] [group-guids]` (MSNP10–12).
 pub(super) fn encode_guid(dialect: Dialect, contact: &Contact, out: &mut BytesMut) {
     let mut line = Line::new(out, "LST");
     line.raw_with("N=", &contact.email)
-        .url_with("F=", &contact.nick)
-        .with(|o| {
+        .url_with("F=", &contact.nick);
+    if contact.lists.contains(List::Forward) {
+        line.with(|o| {
             o.extend_from_slice(b"C=");
             write_contact_guid(o, &contact.email);
-        })
-        .num(bits(contact));
+        });
+    }
+    line.num(bits(contact));
     if dialect.has_lst_network_field() {
         line.raw("1");
     }
@@ -197,6 +200,17 @@ mod tests {
         assert_eq!(
             text(out),
             format!("LST N=a@b.c F=A%20b C={c} 1\r\nLST N=a@b.c F=A%20b C={c} 1 1\r\n")
+        );
+    }
+
+    #[test]
+    fn guid_form_gives_guids_only_to_forward_entries() {
+        let mut out = BytesMut::new();
+        encode_guid(d(11), &contact(ListSet(0x02 | 0x08), &[]), &mut out);
+        encode_guid(d(12), &contact(ListSet(0x04), &[]), &mut out);
+        assert_eq!(
+            text(out),
+            "LST N=a@b.c F=A%20b 10\r\nLST N=a@b.c F=A%20b 4 1\r\n"
         );
     }
 }

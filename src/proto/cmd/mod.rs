@@ -20,10 +20,12 @@ mod args;
 mod wire;
 
 mod ack;
+mod adc;
 mod add;
 mod adg;
 mod ans;
 mod blp;
+mod bpr;
 mod bye;
 mod cal;
 mod chg;
@@ -87,6 +89,7 @@ pub fn parse_command(dialect: Option<Dialect>, frame: &Frame) -> Result<Command,
         b"SYN" => syn::parse(dialect, &mut args()?),
         b"CHG" => chg::parse(&mut args()?),
         b"ADD" => add::parse(dialect, &mut args()?),
+        b"ADC" => adc::parse(dialect, &mut args()?),
         b"REM" => rem::parse(dialect, &mut args()?),
         b"ADG" => adg::parse(&mut args()?),
         b"RMG" => rmg::parse(dialect, &mut args()?),
@@ -94,7 +97,7 @@ pub fn parse_command(dialect: Option<Dialect>, frame: &Frame) -> Result<Command,
         b"REA" => rea::parse(&mut args()?),
         b"BLP" => blp::parse(&mut args()?),
         b"GTC" => gtc::parse(&mut args()?),
-        b"PRP" => prp::parse(&mut args()?),
+        b"PRP" => prp::parse(dialect, &mut args()?),
         b"XFR" => xfr::parse(&mut args()?),
         b"QRY" => qry::parse(&mut args()?, payload),
         b"ANS" => ans::parse(&mut args()?),
@@ -137,8 +140,19 @@ pub fn encode_reply(dialect: Dialect, reply: &Reply, out: &mut BytesMut) {
             trid,
             list,
             phones,
+            contact_phones,
+            nick,
             unchanged,
-        } => syn::encode(dialect, *trid, list, phones, *unchanged, out),
+        } => syn::encode(
+            dialect,
+            *trid,
+            list,
+            phones,
+            contact_phones,
+            nick,
+            *unchanged,
+            out,
+        ),
         Reply::Chg {
             trid,
             status,
@@ -207,6 +221,7 @@ pub fn encode_reply(dialect: Dialect, reply: &Reply, out: &mut BytesMut) {
             kind,
             value,
         } => prp::encode(dialect, *trid, *version, *kind, value.as_deref(), out),
+        Reply::PrpNick { trid, nick } => prp::encode_nick(*trid, nick, out),
         Reply::Rng {
             session_id,
             sb_addr,

@@ -1,10 +1,13 @@
-//! `PRP` (MSNP5+): set or clear one of one's own phone numbers.
+//! `PRP` (MSNP5+): set or clear one of one's own phone numbers, and (MSNP10+) set
+//! one's own friendly name.
 //!
-//! Client: `PRP trid KIND [value]` with KIND `PHH PHW PHM MOB` (else `201`, which
-//! includes MSNP10's `MFN`) and the value URL-encoded. Server reply:
-//! `PRP trid version KIND [value]` (MSNP5–9) or `PRP trid KIND [value]` (10+), value
-//! URL-encoded and absent when cleared. In `SYN`: `PRP trid version KIND value`
-//! (MSNP5–7) or `PRP KIND value` (8+).
+//! Client: `PRP trid KIND [value]` with KIND `PHH PHW PHM MOB` (else `201`) and the
+//! value URL-encoded; from MSNP10 ([`Dialect::has_prp_nickname`]) also
+//! `PRP trid MFN nick` (nick required, URL-encoded), which replaces `REA`. Before
+//! `VER` both are accepted. Server reply: `PRP trid version KIND [value]` (MSNP5–9)
+//! or `PRP trid KIND [value]` (10+), value URL-encoded and absent when cleared;
+//! `PRP trid MFN nick` for a name change. In `SYN`: `PRP trid version KIND value`
+//! (MSNP5–7) or `PRP KIND value` (8+), and `PRP MFN nick` (10+).
 
 use bytes::BytesMut;
 
@@ -14,9 +17,18 @@ use crate::proto::command::PhoneKind;
 use crate::proto::dialect::SyncShape;
 use crate::proto::{Command, Dialect, ParseError, TrId};
 
-/// Parses `PRP trid KIND [value]`.
-pub(super) fn parse(args: &mut Args<'_>) -> Result<Command, ParseError> {
-    let kind = PhoneKind::from_code(args.next()?).ok_or_else(|| args.invalid())?;
+/// Parses `PRP trid KIND [value]` (and `PRP trid MFN nick` where it exists).
+pub(super) fn parse(dialect: Option<Dialect>, args: &mut Args<'_>) -> Result<Command, ParseError> {
+    let code = args.next()?;
+    if code == "MFN" && dialect.is_none_or(Dialect::has_prp_nickname) {
+        let nick = args.next_url()?;
+        args.end()?;
+        return Ok(Command::PrpNick {
+            trid: args.trid(),
+            nick,
+        });
+    }
+    let kind = PhoneKind::from_code(code).ok_or_else(|| args.invalid())?;
     let value = match args.opt() {
         Some(token) => Some(args.url_decode(token)?),
         None => None,
@@ -48,6 +60,16 @@ pub(super) fn encode(
         line.url(value);
     }
     line.end();
+}
+
+/// `PRP trid MFN nick`: the answer to a friendly-name change (MSNP10+).
+pub(super) fn encode_nick(trid: TrId, nick: &str, out: &mut BytesMut) {
+    Line::new(out, "PRP").trid(trid).raw("MFN").url(nick).end();
+}
+
+/// `PRP MFN nick` inside a `SYN` answer (MSNP10+).
+pub(super) fn encode_nick_in_sync(nick: &str, out: &mut BytesMut) {
+    Line::new(out, "PRP").raw("MFN").url(nick).end();
 }
 
 /// One `PRP` line inside a `SYN` answer.
@@ -91,8 +113,25 @@ mod tests {
             })
         );
         assert_eq!(
-            parse_line(Some(d(11)), "PRP 40 MFN Me"),
+            parse_line(Some(d(9)), "PRP 40 MFN Me"),
             Err(ParseError::InvalidParameter { trid: 40 })
+        );
+        for v in 10..=12 {
+            assert_eq!(
+                parse_line(Some(d(v)), "PRP 40 MFN Me%20Myself"),
+                Ok(Command::PrpNick {
+                    trid: 40,
+                    nick: "Me Myself".into()
+                })
+            );
+        }
+        assert_eq!(
+            parse_line(Some(d(11)), "PRP 40 MFN"),
+            Err(ParseError::Syntax { trid: Some(40) })
+        );
+        assert_eq!(
+            parse_line(Some(d(11)), "PRP 40 MFN a b"),
+            Err(ParseError::Syntax { trid: Some(40) })
         );
         assert_eq!(
             parse_line(Some(d(8)), "PRP 40 PHW %FF"),
@@ -125,5 +164,10 @@ mod tests {
             value: None,
         };
         assert_eq!(enc_all(5..=9, &cleared), "PRP 41 10 PHW\r\n");
+        let nick = Reply::PrpNick {
+            trid: 42,
+            nick: "Me Myself".into(),
+        };
+        assert_eq!(enc_all(10..=12, &nick), "PRP 42 MFN Me%20Myself\r\n");
     }
 }

@@ -8,23 +8,27 @@
 //!   `BLP trid version AL`, `PRP trid version KIND value` per phone (MSNP5+),
 //!   `LSG trid version i n id name 0` per group (MSNP7+), then one block per list in
 //!   the order FL, AL, BL, RL of `LST trid LIST version i n email nick [groups]`
-//!   (an empty list is `LST trid LIST version 0 0`).
+//!   (an empty list is `LST trid LIST version 0 0`), each `FL` entry followed by
+//!   `BPR version email KIND value` per phone the contact shares (MSNP5+).
 //! - MSNP8–9: unchanged: `SYN trid version` only; else
 //!   `SYN trid version ncontacts ngroups`, `GTC A`, `BLP AL`, `PRP KIND value` per
-//!   phone, `LSG id name 0` per group, `LST email nick bits [groups]` per contact.
+//!   phone, `LSG id name 0` per group, `LST email nick bits [groups]` per contact,
+//!   each `FL` entry followed by `BPR KIND value` per phone the contact shares.
 //! - MSNP10–12: always the full list (like Escargot; list versions do not map to
 //!   the client's timestamps): `SYN trid TS TS ncontacts ngroups` with the fixed
-//!   timestamp [`SYNC_TIMESTAMP`], `GTC`, `BLP`, phones, `LSG name guid` per group
-//!   other than group 0, `LST N= F= C= bits [1] [groups]` per contact.
-//!   Not sent yet: `PRP MFN own-nick` (the reply carries no own nickname) and `BPR`.
+//!   timestamp [`SYNC_TIMESTAMP`], `GTC`, `BLP`, `PRP MFN own-nick`, phones,
+//!   `LSG name guid` per group other than group 0, `LST N= F= [C=] bits [1] [groups]`
+//!   per contact (with `BPR KIND value` as in MSNP8–9).
 //!
 //! Contacts on no list are skipped (and not counted).
+
+use std::collections::BTreeMap;
 
 use bytes::BytesMut;
 
 use super::args::Args;
 use super::wire::Line;
-use super::{blp, gtc, lsg, lst, prp};
+use super::{blp, bpr, gtc, lsg, lst, prp};
 use crate::core::lists::List;
 use crate::core::model::{Contact, ContactList};
 use crate::proto::command::PhoneKind;
@@ -53,14 +57,26 @@ fn listed(list: &ContactList) -> impl Iterator<Item = &Contact> {
 }
 
 /// The whole `SYN` answer as described in the module docs.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn encode(
     dialect: Dialect,
     trid: TrId,
     list: &ContactList,
     phones: &[(PhoneKind, String)],
+    contact_phones: &BTreeMap<String, Vec<(PhoneKind, String)>>,
+    nick: &str,
     unchanged: bool,
     out: &mut BytesMut,
 ) {
+    // `BPR` lines for a contact, after its forward-list `LST` (MSNP5+).
+    let bprs = |contact: &Contact, out: &mut BytesMut| {
+        if !dialect.has_phone_numbers() || !contact.lists.contains(List::Forward) {
+            return;
+        }
+        for (kind, value) in contact_phones.get(&contact.email).into_iter().flatten() {
+            bpr::encode_in_sync(dialect, list.version, &contact.email, *kind, value, out);
+        }
+    };
     let shape = dialect.sync_shape();
     let version = list.version;
     let contacts = listed(list).count();
@@ -86,6 +102,9 @@ pub(super) fn encode(
     }
     gtc::encode_in_sync(dialect, trid, version, list.prompt, out);
     blp::encode_in_sync(dialect, trid, version, list.privacy, out);
+    if dialect.has_prp_nickname() {
+        prp::encode_nick_in_sync(nick, out);
+    }
     if dialect.has_phone_numbers() {
         for (kind, value) in phones {
             prp::encode_in_sync(dialect, trid, version, *kind, value, out);
@@ -107,6 +126,9 @@ pub(super) fn encode(
                 let on_list = listed(list).filter(|c| c.lists.contains(which));
                 for (i, contact) in on_list.enumerate() {
                     lst::encode_per_list(dialect, trid, which, version, i + 1, total, contact, out);
+                    if which == List::Forward {
+                        bprs(contact, out);
+                    }
                 }
             }
         }
@@ -116,6 +138,7 @@ pub(super) fn encode(
             }
             for contact in listed(list) {
                 lst::encode_bitmask(contact, out);
+                bprs(contact, out);
             }
         }
         SyncShape::Guid => {
@@ -124,6 +147,7 @@ pub(super) fn encode(
             }
             for contact in listed(list) {
                 lst::encode_guid(dialect, contact, out);
+                bprs(contact, out);
             }
         }
     }
@@ -205,10 +229,20 @@ mod tests {
     }
 
     fn sync(unchanged: bool) -> Reply {
+        // Both share phones; only the forward-list entry gets `BPR`.
+        let contact_phones = [
+            ("anotheruser@hotmail.com", "1 (222)"),
+            ("fred@hotmail.com", "333"),
+        ]
+        .into_iter()
+        .map(|(email, phone)| (email.to_owned(), vec![(PhoneKind::Home, phone.to_owned())]))
+        .collect();
         Reply::Sync {
             trid: 8,
             list: Box::new(sample()),
             phones: vec![(PhoneKind::Home, "555 555-1234".into())],
+            contact_phones,
+            nick: "My Self".into(),
             unchanged,
         }
     }
@@ -224,6 +258,7 @@ mod tests {
              LSG 0 Other%20Contacts 0\r\n\
              LSG 2 Friends 0\r\n\
              LST anotheruser@hotmail.com another%20user 11 0,2\r\n\
+             BPR PHH 1%20(222)\r\n\
              LST fred@hotmail.com fred 2\r\n"
         );
     }
@@ -240,6 +275,8 @@ mod tests {
                 contacts: vec![contact("a@b.c", "a", &[List::Forward], &[])],
             }),
             phones: vec![],
+            contact_phones: Default::default(),
+            nick: "a".into(),
             unchanged: false,
         };
         assert_eq!(
@@ -264,6 +301,7 @@ mod tests {
              LSG 8 255 1 2 0 Other%20Contacts 0\r\n\
              LSG 8 255 2 2 2 Friends 0\r\n\
              LST 8 FL 255 1 1 anotheruser@hotmail.com another%20user 0,2\r\n\
+             BPR 255 anotheruser@hotmail.com PHH 1%20(222)\r\n\
              LST 8 AL 255 1 2 anotheruser@hotmail.com another%20user\r\n\
              LST 8 AL 255 2 2 fred@hotmail.com fred\r\n\
              LST 8 BL 255 0 0\r\n\
@@ -278,26 +316,29 @@ mod tests {
              BLP 8 255 AL\r\n\
              PRP 8 255 PHH 555%20555-1234\r\n\
              LST 8 FL 255 1 1 anotheruser@hotmail.com another%20user\r\n\
+             BPR 255 anotheruser@hotmail.com PHH 1%20(222)\r\n\
              LST 8 AL 255 1 2 anotheruser@hotmail.com another%20user\r\n\
              LST 8 AL 255 2 2 fred@hotmail.com fred\r\n\
              LST 8 BL 255 0 0\r\n\
              LST 8 RL 255 1 1 anotheruser@hotmail.com another%20user\r\n";
         assert_eq!(enc_all(5..=6, &sync(false)), expected);
         // Before MSNP5 there are no phone numbers.
-        let no_phones = expected.replace("PRP 8 255 PHH 555%20555-1234\r\n", "");
+        let no_phones = expected
+            .replace("PRP 8 255 PHH 555%20555-1234\r\n", "")
+            .replace("BPR 255 anotheruser@hotmail.com PHH 1%20(222)\r\n", "");
         assert_eq!(enc_all(2..=4, &sync(false)), no_phones);
     }
 
     #[test]
     fn msnp10_to_12_guid_form() {
         let a = contact_guid("anotheruser@hotmail.com");
-        let f = contact_guid("fred@hotmail.com");
         let g2 = group_guid(2);
         let ts = SYNC_TIMESTAMP;
         let head = format!(
             "SYN 8 {ts} {ts} 2 1\r\n\
              GTC A\r\n\
              BLP AL\r\n\
+             PRP MFN My%20Self\r\n\
              PRP PHH 555%20555-1234\r\n\
              LSG Friends {g2}\r\n"
         );
@@ -305,14 +346,16 @@ mod tests {
             enc_all(10..=11, &sync(false)),
             format!(
                 "{head}LST N=anotheruser@hotmail.com F=another%20user C={a} 11 {g2}\r\n\
-                 LST N=fred@hotmail.com F=fred C={f} 2\r\n"
+                 BPR PHH 1%20(222)\r\n\
+                 LST N=fred@hotmail.com F=fred 2\r\n"
             )
         );
         assert_eq!(
             enc(12, &sync(false)),
             format!(
                 "{head}LST N=anotheruser@hotmail.com F=another%20user C={a} 11 1 {g2}\r\n\
-                 LST N=fred@hotmail.com F=fred C={f} 2 1\r\n"
+                 BPR PHH 1%20(222)\r\n\
+                 LST N=fred@hotmail.com F=fred 2 1\r\n"
             )
         );
         // Timestamps do not map to list versions: "unchanged" still sends the list.

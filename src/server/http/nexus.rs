@@ -230,7 +230,7 @@ mod tests {
             assert_eq!(r.status(), StatusCode::OK);
             assert_eq!(
                 r.headers()[&PASSPORT_URLS],
-                "DARealm=Passport.Net,DALogin=http://127.0.0.1:1865/login2.srf,ConfigVersion=15"
+                "DALogin=http://127.0.0.1:1865/login2.srf"
             );
         }
     }

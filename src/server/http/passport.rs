@@ -11,11 +11,8 @@ use std::fmt;
 
 use percent_encoding::percent_decode_str;
 
-/// The realm named in `PassportURLs` (`DARealm`) and in failure challenges.
+/// The realm named in failure challenges.
 pub const DA_REALM: &str = "Passport.Net";
-
-/// `ConfigVersion` in `PassportURLs`; clients refetch the nexus when it grows.
-pub const CONFIG_VERSION: u32 = 15;
 
 /// The scheme token that starts every Passport 1.4 header value.
 const SCHEME: &str = "Passport1.4";
@@ -124,10 +121,16 @@ fn strip_scheme(value: &str) -> Option<&str> {
     Some(params)
 }
 
-/// The `PassportURLs` value of `GET /rdr/pprdr.asp`: the realm, the login
-/// endpoint (`login_url`, verbatim) and the configuration version.
+/// The `PassportURLs` value of `GET /rdr/pprdr.asp`: `DALogin=` and the login
+/// endpoint (`login_url`, verbatim), nothing else.
+///
+/// Microsoft's nexus also listed `DARealm`, `DAReg`, `ConfigVersion` and more, but
+/// MSN Messenger 5–7 sign in with `DALogin` alone (the Escargot revival nexus
+/// sends exactly this one field), and clients written against such servers take
+/// everything after `DALogin=` as the URL: msnp11-sdk does, and fails on a longer
+/// list.
 pub fn passport_urls(login_url: &str) -> String {
-    format!("DARealm={DA_REALM},DALogin={login_url},ConfigVersion={CONFIG_VERSION}")
+    format!("DALogin={login_url}")
 }
 
 /// The `Authentication-Info` value of a successful sign-in carrying `ticket`
@@ -292,7 +295,7 @@ mod tests {
     fn builds_passport_urls() {
         assert_eq!(
             passport_urls("http://127.0.0.1:1865/login2.srf"),
-            "DARealm=Passport.Net,DALogin=http://127.0.0.1:1865/login2.srf,ConfigVersion=15"
+            "DALogin=http://127.0.0.1:1865/login2.srf"
         );
     }
 

@@ -114,10 +114,7 @@ async fn nexus_header_is_spelled_passport_urls() {
     let resp = exchange(srv.addr, &get("/rdr/pprdr.asp", "")).await;
     assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
     assert!(
-        resp.contains(
-            "\r\nPassportURLs: DARealm=Passport.Net,\
-             DALogin=http://127.0.0.1:1865/login2.srf,ConfigVersion=15\r\n"
-        ),
+        resp.contains("\r\nPassportURLs: DALogin=http://127.0.0.1:1865/login2.srf\r\n"),
         "{resp}"
     );
     assert!(resp.contains("\r\nContent-Length: 0\r\n"), "{resp}");
@@ -346,7 +343,7 @@ mod real {
         let srv = start_nexus(store_with_user().await).await;
         let resp = exchange(srv.addr, &get("/rdr/pprdr.asp", "")).await;
         let want = format!(
-            "\r\nPassportURLs: DARealm=Passport.Net,DALogin=http://{}/login2.srf,ConfigVersion=15\r\n",
+            "\r\nPassportURLs: DALogin=http://{}/login2.srf\r\n",
             srv.addr
         );
         assert!(resp.contains(&want), "{resp}");

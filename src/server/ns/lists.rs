@@ -1,4 +1,5 @@
-//! Contact lists and settings: `SYN`, `ADD`/`REM`, groups (`ADG`/`RMG`/`REG`),
+//! Contact lists and settings: `SYN`, `ADD`/`REM` (`REM` also by contact GUID,
+//! see `address_book.rs`), groups (`ADG`/`RMG`/`REG`),
 //! `REA`, `BLP`, `GTC`, `PRP`, and the reverse-list notifications.
 
 use super::NsSession;
@@ -26,6 +27,17 @@ pub(super) fn store_error_code(error: &StoreError, dialect: Dialect) -> ErrorCod
             tracing::warn!(%error, "store error");
             ErrorCode::InternalError
         }
+    }
+}
+
+/// A group name must be non-empty and at most `MAX_GROUP_NAME_BYTES` long.
+fn check_group_name(name: &str) -> Result<(), ErrorCode> {
+    if name.len() > lists::MAX_GROUP_NAME_BYTES {
+        Err(ErrorCode::GroupNameTooLong)
+    } else if name.is_empty() {
+        Err(ErrorCode::InvalidParameter)
+    } else {
+        Ok(())
     }
 }
 
@@ -76,6 +88,14 @@ impl NsSession {
             Ok(phones) => phones,
             Err(error) => return self.store_error(trid, error, out),
         };
+        let contact_phones = if out.dialect().has_phone_numbers() {
+            match self.ctx.store.phones_shared_with(id).await {
+                Ok(shared) => shared,
+                Err(error) => return self.store_error(trid, error, out),
+            }
+        } else {
+            Default::default()
+        };
         self.reload_list().await;
         let Some(user) = self.user.as_ref() else {
             return;
@@ -87,6 +107,8 @@ impl NsSession {
             trid,
             list: Box::new(user.list.clone()),
             phones,
+            contact_phones,
+            nick: user.account.nick.clone(),
             unchanged,
         });
     }
@@ -100,9 +122,9 @@ impl NsSession {
         group: Option<u32>,
         out: &mut Outbox,
     ) {
-        let Some(user) = self.user.as_ref() else {
+        if self.user.is_none() {
             return;
-        };
+        }
         let email = email.to_ascii_lowercase();
         if !list.client_editable() || !lists::is_valid_email(&email) {
             out.respond(trid).error(ErrorCode::InvalidParameter);
@@ -113,12 +135,28 @@ impl NsSession {
             List::Forward if dialect.has_groups() => Some(group.unwrap_or(0)),
             _ => None,
         };
+        self.add_checked(trid, list, &email, group, out).await;
+    }
+
+    /// Adds the (valid, lower-case) `email` to `list` (into `group`, for `FL`),
+    /// answers, and tells the contact when they gained a reverse-list entry.
+    pub(super) async fn add_checked(
+        &mut self,
+        trid: TrId,
+        list: List,
+        email: &str,
+        group: Option<u32>,
+        out: &mut Outbox,
+    ) {
+        let Some(user) = self.user.as_ref() else {
+            return;
+        };
         let (me, my_nick, id) = (
             user.account.email.clone(),
             user.account.nick.clone(),
             user.account.id,
         );
-        let change = match self.ctx.store.add_contact(id, list, &email, group).await {
+        let change = match self.ctx.store.add_contact(id, list, email, group).await {
             Ok(change) => change,
             Err(error) => return self.store_error(trid, error, out),
         };
@@ -152,10 +190,13 @@ impl NsSession {
         group: Option<u32>,
         out: &mut Outbox,
     ) {
+        let Some(email) = self.contact_email(list, email, out.dialect()) else {
+            out.respond(trid).error(ErrorCode::NotInList);
+            return;
+        };
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        let email = email.to_ascii_lowercase();
         if !list.client_editable() {
             out.respond(trid).error(ErrorCode::InvalidParameter);
             return;
@@ -229,12 +270,8 @@ impl NsSession {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        if name.len() > lists::MAX_GROUP_NAME_BYTES {
-            out.respond(trid).error(ErrorCode::GroupNameTooLong);
-            return;
-        }
-        if name.is_empty() {
-            out.respond(trid).error(ErrorCode::InvalidParameter);
+        if let Err(code) = check_group_name(name) {
+            out.respond(trid).error(code);
             return;
         }
         match self.ctx.store.add_group(user.account.id, name).await {
@@ -273,12 +310,8 @@ impl NsSession {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        if name.len() > lists::MAX_GROUP_NAME_BYTES {
-            out.respond(trid).error(ErrorCode::GroupNameTooLong);
-            return;
-        }
-        if name.is_empty() {
-            out.respond(trid).error(ErrorCode::InvalidParameter);
+        if let Err(code) = check_group_name(name) {
+            out.respond(trid).error(code);
             return;
         }
         match self
@@ -302,17 +335,36 @@ impl NsSession {
         }
     }
 
-    /// `REA trid email nick`: change the own friendly name.
+    /// `REA trid email nick`: change the own friendly name (or confirm a
+    /// contact's stored one, which old clients send after seeing it change).
     pub(super) async fn rea(&mut self, trid: TrId, email: &str, nick: &str, out: &mut Outbox) {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        if !email.eq_ignore_ascii_case(&user.account.email) {
-            out.respond(trid).error(ErrorCode::InvalidParameter);
-            return;
-        }
         if nick.is_empty() || nick.len() > lists::MAX_NICK_BYTES {
             out.respond(trid).error(ErrorCode::NicknameChangeIllegal);
+            return;
+        }
+        if !email.eq_ignore_ascii_case(&user.account.email) {
+            // Old clients "rename" a contact to the name its NLN carried, to update
+            // the stored name in their cached list. msnpd lists carry each
+            // contact's own current name, so there is nothing to store: confirm
+            // at the current list version for contacts on a list, else 216.
+            let email = email.to_ascii_lowercase();
+            if user
+                .list
+                .contact(&email)
+                .is_some_and(|c| !c.lists.is_empty())
+            {
+                out.send(Reply::Rea {
+                    trid,
+                    version: user.list.version,
+                    email,
+                    nick: nick.to_owned(),
+                });
+            } else {
+                out.respond(trid).error(ErrorCode::NotInList);
+            }
             return;
         }
         let version = match self.ctx.store.set_nick(user.account.id, nick).await {

@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::{LoggedIn, NsSession};
 use crate::core::auth;
 use crate::core::events::{Event, KickReason};
-use crate::core::model::Account;
+use crate::core::model::{Account, Credentials};
 use crate::core::presence::Status;
 use crate::core::registry::{SessionHandle, SharedState};
 use crate::proto::command::UsrArgs;
@@ -104,21 +104,25 @@ impl NsSession {
                 }
             }
             UsrArgs::Md5Initial { email } if dialect.uses_md5_auth() => {
+                // Accounts that cannot log in with MD5 (unknown, or without a
+                // verifier) get a decoy salt and fail at `USR MD5 S`, so this step
+                // does not tell who has an account (as `USR TWN I` does not).
                 let email = email.to_ascii_lowercase();
-                match self.ctx.store.credentials(&email).await {
-                    Ok(creds) => match creds.md5_salt {
-                        Some(salt) if creds.md5_verifier.is_some() => {
-                            self.pending_login = Some(email);
-                            out.send(Reply::UsrMd5Salt { trid, salt });
-                        }
-                        _ => out.respond(trid).error(ErrorCode::AuthFailed),
-                    },
-                    Err(StoreError::UnknownUser) => out.respond(trid).error(ErrorCode::AuthFailed),
+                let salt = match self.ctx.store.credentials(&email).await {
+                    Ok(Credentials {
+                        md5_salt: Some(salt),
+                        md5_verifier: Some(_),
+                        ..
+                    }) => salt,
+                    Ok(_) | Err(StoreError::UnknownUser) => self.ctx.tickets.decoy_md5_salt(&email),
                     Err(error) => {
                         tracing::warn!(%error, "store error during MD5 login");
                         out.respond(trid).error(ErrorCode::InternalError);
+                        return;
                     }
-                }
+                };
+                self.pending_login = Some(email);
+                out.send(Reply::UsrMd5Salt { trid, salt });
             }
             UsrArgs::Md5Subsequent { hash } if dialect.uses_md5_auth() => {
                 let Some(email) = self.pending_login.take() else {
@@ -126,11 +130,25 @@ impl NsSession {
                     return;
                 };
                 let verified = match self.ctx.store.credentials(&email).await {
-                    Ok(creds) => creds
-                        .md5_verifier
-                        .as_deref()
-                        .is_some_and(|v| auth::check_md5_response(v, &hash)),
-                    Err(_) => false,
+                    Ok(Credentials {
+                        md5_verifier: Some(verifier),
+                        ..
+                    }) => auth::check_md5_response(&verifier, &hash),
+                    Ok(_) => {
+                        tracing::info!(
+                            peer = %self.peer,
+                            user = %email,
+                            "MD5 login refused: the account has no MD5 verifier \
+                             (set its password again with auth.md5_dialects on)"
+                        );
+                        false
+                    }
+                    Err(StoreError::UnknownUser) => false,
+                    Err(error) => {
+                        tracing::warn!(%error, "store error during MD5 login");
+                        out.respond(trid).error(ErrorCode::InternalError);
+                        return;
+                    }
                 };
                 if verified {
                     self.complete_login(trid, &email, out).await;
@@ -170,6 +188,7 @@ impl NsSession {
             nick: account.nick.clone(),
             capabilities: 0,
             msn_object: None,
+            personal_message: None,
             privacy: list.privacy,
             lists: list
                 .contacts

@@ -2,12 +2,16 @@
 //! session state of one client and the exhaustive `match` over its commands.
 //! Sub-modules hold the handlers by area.
 
+mod address_book;
 mod challenge;
+mod config_files;
 mod lists;
 mod login;
+mod personal;
 mod presence;
 mod transfer;
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -49,6 +53,10 @@ pub struct NsSession {
     user: Option<LoggedIn>,
     /// Outstanding `CHL` challenge.
     challenge: Option<String>,
+    /// Contacts this client has been shown online (by `ILN` or `NLN`) since it
+    /// last saw them offline: their personal message (`UBX`) follows only the
+    /// first such line, later ones come with `UUX` changes.
+    shown_online: HashSet<String>,
     events_tx: mpsc::Sender<Event>,
     close: CancellationToken,
 }
@@ -71,6 +79,7 @@ impl NsSession {
             pending_login: None,
             user: None,
             challenge: None,
+            shown_online: HashSet::new(),
             events_tx,
             close,
         }
@@ -131,6 +140,13 @@ impl Session for NsSession {
                 nick: _,
                 group,
             } => self.add(trid, list, &email, group, out).await,
+            Command::Adc {
+                trid,
+                list,
+                contact,
+                nick: _,
+                group,
+            } => self.adc(trid, list, contact, group, out).await,
             Command::Rem {
                 trid,
                 list,
@@ -144,6 +160,7 @@ impl Session for NsSession {
             Command::Blp { trid, privacy } => self.blp(trid, privacy, out).await,
             Command::Gtc { trid, prompt } => self.gtc(trid, prompt, out).await,
             Command::Prp { trid, kind, value } => self.prp(trid, kind, value, out).await,
+            Command::PrpNick { trid, nick } => self.prp_nick(trid, &nick, out).await,
             Command::Xfr { trid, target: _ } => self.xfr_sb(trid, out),
             Command::Qry {
                 trid,
@@ -154,15 +171,13 @@ impl Session for NsSession {
                 next_ping_seconds: self.ctx.config.protocol.ping_interval_secs,
             }),
             Command::Out => out.close(),
+            Command::Gcf { trid, file } => self.gcf(trid, &file, out),
+            Command::Uux { trid, payload } => self.uux(trid, payload, out),
             // Switchboard verbs never pass the gate on this role.
-            // Not yet in the gate table (MSNP11 work); the gate refuses them first.
-            Command::Ans { trid, .. }
-            | Command::Cal { trid, .. }
-            | Command::Msg { trid, .. }
-            | Command::Gcf { trid, .. }
-            | Command::Uux { trid, .. } => out
-                .respond(trid)
-                .error(crate::proto::ErrorCode::SyntaxError),
+            Command::Ans { trid, .. } | Command::Cal { trid, .. } | Command::Msg { trid, .. } => {
+                out.respond(trid)
+                    .error(crate::proto::ErrorCode::SyntaxError)
+            }
         }
     }
 
@@ -178,6 +193,9 @@ impl Session for NsSession {
                 out.close();
             }
             Event::Presence(view) => self.on_presence(view, out),
+            Event::PersonalMessage { email, payload } => {
+                self.on_personal_message(email, payload, out)
+            }
             Event::AddedToReverseList {
                 version,
                 email,

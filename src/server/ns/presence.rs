@@ -1,5 +1,6 @@
 //! Presence: `CHG` (with `ILN` after the first one), and turning other users'
-//! presence events into `NLN`/`FLN` lines.
+//! presence events into `NLN`/`FLN` lines (each followed, where the dialect has
+//! them, by the contact's personal message: see `personal.rs`).
 
 use super::NsSession;
 use crate::core::events::PresenceView;
@@ -53,8 +54,9 @@ impl NsSession {
                 {
                     out.send(Reply::Iln {
                         trid,
-                        presence: presence_info(view),
+                        presence: presence_info(view.clone()),
                     });
+                    self.after_presence_line(&view, out);
                 }
             }
         }
@@ -78,11 +80,14 @@ impl NsSession {
         }
         if view.status.is_visible_online() {
             out.send(Reply::Nln {
-                presence: presence_info(view),
+                presence: presence_info(view.clone()),
             });
         } else {
-            out.send(Reply::Fln { email: view.email });
+            out.send(Reply::Fln {
+                email: view.email.clone(),
+            });
         }
+        self.after_presence_line(&view, out);
     }
 }
 

@@ -57,11 +57,19 @@ impl SbSession {
         }
     }
 
+    /// This connection's user as a room member, with the client capabilities
+    /// their notification session announced in `CHG` (sent in `JOI`/`IRO` from
+    /// MSNP12; `0` when they are not online there).
     fn participant(&self, email: &str, nick: &str) -> Participant {
+        let capabilities = self
+            .ctx
+            .router
+            .session(email)
+            .map_or(0, |handle| handle.with_shared(|s| s.capabilities));
         Participant {
             email: email.to_owned(),
             nick: nick.to_owned(),
-            capabilities: 0,
+            capabilities,
             tx: self.events_tx.clone(),
             close: self.close.clone(),
         }
@@ -273,6 +281,7 @@ impl Session for SbSession {
             | Command::Syn { trid, .. }
             | Command::Chg { trid, .. }
             | Command::Add { trid, .. }
+            | Command::Adc { trid, .. }
             | Command::Rem { trid, .. }
             | Command::Adg { trid, .. }
             | Command::Rmg { trid, .. }
@@ -281,6 +290,7 @@ impl Session for SbSession {
             | Command::Blp { trid, .. }
             | Command::Gtc { trid, .. }
             | Command::Prp { trid, .. }
+            | Command::PrpNick { trid, .. }
             | Command::Xfr { trid, .. }
             | Command::Qry { trid, .. }
             | Command::Gcf { trid, .. }
@@ -311,6 +321,7 @@ impl Session for SbSession {
             Event::Left { email, idle } => out.send(Reply::Bye { email, idle }),
             Event::Kick(_) => out.close(),
             Event::Presence(_)
+            | Event::PersonalMessage { .. }
             | Event::AddedToReverseList { .. }
             | Event::RemovedFromReverseList { .. }
             | Event::Ring { .. } => {}

@@ -1,0 +1,87 @@
+//! Personal messages (MSNP11+): `UUX` sets the user's personal message and
+//! current media, which watchers who can see the user online receive as
+//! `UBX email length` + payload — right after the user's `ILN`/first `NLN`, and
+//! again whenever it changes. Dialects without personal messages never get `UBX`.
+
+use bytes::Bytes;
+
+use super::NsSession;
+use crate::core::events::{Event, PresenceView};
+use crate::core::lists::List;
+use crate::proto::{ErrorCode, Reply, TrId};
+use crate::server::outbox::Outbox;
+
+/// What an empty `UUX` clears the personal message to, as watchers are told.
+const EMPTY_PERSONAL_MESSAGE: &[u8] = b"<Data><PSM></PSM><CurrentMedia></CurrentMedia></Data>";
+
+impl NsSession {
+    /// `UUX trid length` + payload: store the payload (UTF-8 XML, kept as sent;
+    /// empty clears it), answer `UUX trid 0` and push it to every watcher who can
+    /// see this user online.
+    pub(super) fn uux(&mut self, trid: TrId, payload: Bytes, out: &mut Outbox) {
+        let Some(user) = self.user.as_ref() else {
+            return;
+        };
+        if std::str::from_utf8(&payload).is_err() {
+            out.respond(trid).error(ErrorCode::InvalidParameter);
+            return;
+        }
+        let stored = (!payload.is_empty()).then(|| payload.clone());
+        let me = user.account.email.clone();
+        let watchers: Vec<String> = user.handle.update_shared(|s| {
+            s.personal_message = stored;
+            s.watchers()
+                .filter(|w| s.view_for(&me, w).status.is_visible_online())
+                .map(str::to_owned)
+                .collect()
+        });
+        out.send(Reply::UuxOk { trid });
+        let payload = if payload.is_empty() {
+            Bytes::from_static(EMPTY_PERSONAL_MESSAGE)
+        } else {
+            payload
+        };
+        for watcher in watchers {
+            self.ctx.router.deliver(
+                &watcher,
+                Event::PersonalMessage {
+                    email: me.clone(),
+                    payload: payload.clone(),
+                },
+            );
+        }
+    }
+
+    /// A watched contact changed their personal message.
+    pub(super) fn on_personal_message(&mut self, email: String, payload: Bytes, out: &mut Outbox) {
+        let Some(user) = self.user.as_ref() else {
+            return;
+        };
+        let watching = user
+            .list
+            .contact(&email)
+            .is_some_and(|c| c.lists.contains(List::Forward));
+        if !user.online || !watching || !out.dialect().has_personal_message() {
+            return;
+        }
+        out.send(Reply::Ubx { email, payload });
+    }
+
+    /// Records that `view` was just shown to this client (`ILN`/`NLN`/`FLN`) and,
+    /// the first time a contact is shown online, sends their personal message.
+    pub(super) fn after_presence_line(&mut self, view: &PresenceView, out: &mut Outbox) {
+        if !view.status.is_visible_online() {
+            self.shown_online.remove(&view.email);
+            return;
+        }
+        if !self.shown_online.insert(view.email.clone()) || !out.dialect().has_personal_message() {
+            return;
+        }
+        if let Some(payload) = view.personal_message.clone() {
+            out.send(Reply::Ubx {
+                email: view.email.clone(),
+                payload,
+            });
+        }
+    }
+}
