@@ -151,7 +151,11 @@ fn list_edits_errors_versions_and_sync() {
     err(&mut alice, "GTC 33 N", "218 33");
 
     // Friendly name.
-    err(&mut alice, "REA 34 bob@example.com Bobby", "201 34");
+    // Another user's email: for a listed contact old clients only refresh their
+    // cached name, confirmed at the current version (no change); others are 216.
+    alice.send("REA 34 bob@example.com Bobby");
+    alice.expect(&format!("REA 34 {v} bob@example.com Bobby"));
+    err(&mut alice, "REA 34 dave@example.com Dave", "216 34");
     err(
         &mut alice,
         &format!("REA 35 alice@example.com {}", "a".repeat(388)),
