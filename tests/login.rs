@@ -185,6 +185,22 @@ fn second_login_kicks_the_first_without_fln() {
     alice2.expect_closed();
     bob.expect("FLN alice@example.com");
     assert!(bob.fence().is_empty());
+
+    // A new login that takes over and leaves before setting any status still
+    // takes the old session's presence with it: Bob is not left seeing a ghost.
+    let mut alice3 = server.online("alice@example.com");
+    alice3.send("CHG 14 BSY 0");
+    alice3.expect("CHG 14 BSY 0");
+    alice3.expect("ILN 14 NLN bob@example.com bob@example.com 0");
+    bob.expect("NLN BSY alice@example.com alice@example.com 0");
+    let mut alice4 = server.online("alice@example.com");
+    alice3.expect("OUT OTH");
+    alice3.expect_closed();
+    assert!(bob.fence().is_empty());
+    alice4.send("OUT");
+    alice4.expect_closed();
+    bob.expect("FLN alice@example.com");
+    assert!(bob.fence().is_empty());
 }
 
 #[test]

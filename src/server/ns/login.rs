@@ -183,12 +183,30 @@ impl NsSession {
                 return;
             }
         };
+        // A login that takes over from another session of the same account keeps
+        // what watchers were shown until it sets its own status: they see no FLN
+        // now, and an FLN if it leaves before its first CHG.
+        let (status, capabilities, msn_object, personal_message) = self
+            .ctx
+            .router
+            .session(&account.email)
+            .map(|old| {
+                old.with_shared(|s| {
+                    (
+                        s.status,
+                        s.capabilities,
+                        s.msn_object.clone(),
+                        s.personal_message.clone(),
+                    )
+                })
+            })
+            .unwrap_or((Status::Offline, 0, None, None));
         let shared = SharedState {
-            status: Status::Offline,
+            status,
             nick: account.nick.clone(),
-            capabilities: 0,
-            msn_object: None,
-            personal_message: None,
+            capabilities,
+            msn_object,
+            personal_message,
             privacy: list.privacy,
             lists: list
                 .contacts
