@@ -81,13 +81,10 @@ impl NsSession {
             }
             UsrArgs::TwnInitial { email } if dialect.uses_ticket_auth() => {
                 self.pending_login = Some(email.to_ascii_lowercase());
-                let now = unix_now();
                 out.send(Reply::UsrTwnPolicy {
                     trid,
-                    policy: format!(
-                        "lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,ct={now},kpp=1,kv=5,ver=2.1.0173.1,tpf={:032x}",
-                        rand::random::<u128>()
-                    ),
+                    issued_at: unix_now(),
+                    nonce: rand::random(),
                 });
             }
             UsrArgs::TwnSubsequent { ticket } if dialect.uses_ticket_auth() => {
