@@ -209,6 +209,8 @@ fn unauthenticated_and_idle_connections_time_out() {
     let server = Server::start(&[
         "limits.preauth_timeout_secs=1",
         "limits.idle_timeout_secs=3",
+        // The idle timeout must outlast the PNG interval QNG asks for.
+        "protocol.ping_interval_secs=1",
     ]);
     server.add_user("alice@example.com", "pw");
     server.add_user("bob@example.com", "pw");

@@ -258,8 +258,13 @@ fn abrupt_disconnects() {
 
 #[test]
 fn slow_readers_are_disconnected_without_disturbing_others() {
-    // The default queue: large enough that the socket fills before the queue does.
-    let server = Server::start(&["limits.outbox_lines=1024"]);
+    // The default queues: large enough that the socket fills before they do.
+    // Bob sends far faster than the command rate allows a client.
+    let server = Server::start(&[
+        "limits.outbox_lines=1024",
+        "limits.commands_per_sec=1000000",
+        "limits.command_burst=1000000",
+    ]);
     server.add_user("alice@example.com", "pw");
     server.add_user("bob@example.com", "pw");
     // Alice never reads her switchboard connection; Bob keeps writing to her.
