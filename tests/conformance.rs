@@ -1,9 +1,11 @@
 //! Runs the conformance cases (`conformance/cases`) against the real `msnpd`
-//! binary: one server with the defaults for every case, and one with
-//! `protocol.challenges = true` for the cases that need the `challenges`
-//! feature. Each server gets its own temporary SQLite store and ports chosen by
-//! the OS (announced in the ready file); accounts are made per case with
-//! `msnpd user add` on the same store.
+//! binary, claiming everything msnpd serves: MSNP2–MSNP12 (MD5 and ticket
+//! login), the notification, switchboard and dispatch roles. One server with
+//! the defaults runs every case, and one with `protocol.challenges = true` the
+//! cases that need the `challenges` feature. Each server gets its own temporary
+//! SQLite store and ports chosen by the OS (announced in the ready file);
+//! accounts are made per case with `msnpd user add` on the same store (which
+//! keeps the MD5 verifier the MSNP2–7 logins need). Cases run a few at a time.
 
 use std::collections::BTreeMap;
 use std::fs::File;

@@ -405,7 +405,6 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::Dialect;
 
     #[test]
     fn reads_the_shipped_example() {
