@@ -152,10 +152,21 @@ pub async fn run<S: Session>(
             }
         }
         if out.has_pending() {
-            match tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(out.pending())).await {
-                Ok(Ok(())) => out.written(),
-                _ => break 'conn,
+            // A reader too slow to take its lines has its `close` token cancelled
+            // by whoever found its queue full: stop waiting for the socket then,
+            // instead of holding the session for the whole write timeout.
+            let flushed = tokio::select! {
+                biased;
+                _ = close.cancelled() => false,
+                written = tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(out.pending())) => {
+                    matches!(written, Ok(Ok(())))
+                }
+            };
+            if !flushed {
+                tracing::debug!(%peer, "write abandoned");
+                break 'conn;
             }
+            out.written();
         }
         if out.is_closing() {
             break 'conn;
