@@ -503,3 +503,25 @@ async fn spec_examples_pass_against_msnpd() {
         check(&server, &server.manifest(&[CHALLENGES]), &challenge_cases).await;
     }
 }
+
+/// Every verb of the registry has a conformance case in every dialect where it
+/// exists (the coverage report of `msnp-conform coverage` has no gap).
+#[test]
+fn conformance_cases_cover_every_verb_in_every_dialect() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let registry =
+        msnp_conform::registry::Registry::load(&root.join("protocol-spec/registry.toml")).unwrap();
+    let cases = msnp_conform::load_cases(&msnp_conform::shipped_cases_dir()).unwrap();
+    let report = msnp_conform::coverage::coverage(&registry, &cases, &registry.span());
+    let gaps = report.gaps();
+    assert!(
+        gaps.is_empty(),
+        "verb x dialect pairs without a case: {gaps:?}\n{}",
+        report.render()
+    );
+    assert!(
+        report.pairs() > 300,
+        "coverage counted only {} pairs",
+        report.pairs()
+    );
+}
