@@ -3,6 +3,7 @@
 //! drives raw MSNP lines over blocking sockets with read timeouts.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
 pub mod postgres;
 
 use std::collections::HashMap;
