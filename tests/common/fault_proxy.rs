@@ -125,24 +125,22 @@ fn pump(link: &Link, mut from: TcpStream, mut to: TcpStream, upstream: bool) {
             continue; // half-open: swallow everything
         }
         let mut chunk = &buf[..n];
-        if upstream {
-            if let Toxic::ResetAfter(limit) | Toxic::HalfOpenAfter(limit) = link.toxic {
-                let sent = link.upstream_bytes.load(Ordering::Acquire);
-                let room = limit.saturating_sub(sent);
-                if room < chunk.len() {
-                    if to.write_all(&chunk[..room]).is_err() {
-                        return;
-                    }
-                    link.upstream_bytes.store(limit, Ordering::Release);
-                    trip(link);
-                    if matches!(link.toxic, Toxic::ResetAfter(_)) {
-                        return;
-                    }
-                    continue;
+        if upstream && let Toxic::ResetAfter(limit) | Toxic::HalfOpenAfter(limit) = link.toxic {
+            let sent = link.upstream_bytes.load(Ordering::Acquire);
+            let room = limit.saturating_sub(sent);
+            if room < chunk.len() {
+                if to.write_all(&chunk[..room]).is_err() {
+                    return;
                 }
-                link.upstream_bytes
-                    .store(sent + chunk.len(), Ordering::Release);
+                link.upstream_bytes.store(limit, Ordering::Release);
+                trip(link);
+                if matches!(link.toxic, Toxic::ResetAfter(_)) {
+                    return;
+                }
+                continue;
             }
+            link.upstream_bytes
+                .store(sent + chunk.len(), Ordering::Release);
         }
         match link.toxic {
             Toxic::Latency(delay) => {
