@@ -1,0 +1,193 @@
+//! The store becomes unavailable under a running msnpd: an SQLite file locked
+//! by another process, and a private PostgreSQL cluster stopped mid-test. New
+//! password logins fail fast with a server error, live sessions and
+//! switchboards carry on, and logins work again once the store is back, with no
+//! restart.
+
+mod common;
+
+use common::{Client, Server, befriend, http_get, percent_encode};
+
+const MESSAGE: &[u8] = b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\nstill here";
+
+/// A Passport 1.4 password sign-in at the login endpoint; returns the status.
+fn http_login(server: &Server, email: &str, password: &str) -> u16 {
+    let authorization = format!(
+        "Passport1.4 OrgVerb=GET,OrgURL=http%3A%2F%2Fmessenger%2Emsn%2Ecom,sign-in={},pwd={},lc=1033,id=507",
+        percent_encode(email),
+        percent_encode(password)
+    );
+    http_get(
+        server.addr("http"),
+        "/login2.srf",
+        &[("Authorization", &authorization), ("User-Agent", "MSMSGS")],
+    )
+    .status
+}
+
+/// Tries an MSNP7 `USR MD5` password login; returns the reply to the second
+/// `USR` (or to the first, when that one already failed).
+fn md5_login_reply(server: &Server, email: &str, password: &str) -> String {
+    let mut c = server.connect("ns");
+    c.send("VER 1 MSNP7 MSNP6 MSNP5 MSNP4 CVR0");
+    c.expect("VER 1 MSNP7");
+    c.send("INF 2");
+    c.expect("INF 2 MD5");
+    c.send(&format!("USR 4 MD5 I {email}"));
+    let first = c.line();
+    let Some(salt) = first.strip_prefix("USR 4 MD5 S ") else {
+        return first;
+    };
+    c.send(&format!(
+        "USR 5 MD5 S {}",
+        common::md5_hex(&format!("{salt}{password}"))
+    ));
+    c.line()
+}
+
+/// Alice and Bob, friends, online, in a switchboard together.
+struct Chat {
+    alice: Client,
+    bob: Client,
+    alice_sb: Client,
+    bob_sb: Client,
+}
+
+fn open_chat(server: &Server) -> Chat {
+    let (a, b) = ("alice@example.com", "bob@example.com");
+    let mut alice = server.online(a);
+    let mut bob = server.online(b);
+    befriend(&mut alice, a, &mut bob, b, 10);
+    bob.send("CHG 20 NLN 0");
+    bob.expect("CHG 20 NLN 0");
+    alice.send("CHG 21 NLN 0");
+    alice.expect("CHG 21 NLN 0");
+    alice.expect(&format!("ILN 21 NLN {b} {b} 0"));
+    bob.expect(&format!("NLN NLN {a} {a} 0"));
+    alice.send("XFR 30 SB");
+    let xfr = alice.expect_prefix("XFR 30 SB ");
+    let cookie = xfr.split(' ').nth(5).unwrap().to_string();
+    let mut alice_sb = server.connect("sb");
+    alice_sb.send(&format!("USR 1 {a} {cookie}"));
+    alice_sb.expect(&format!("USR 1 OK {a} {a}"));
+    alice_sb.send(&format!("CAL 2 {b}"));
+    let ringing = alice_sb.expect_prefix("CAL 2 RINGING ");
+    let session = ringing.rsplit(' ').next().unwrap().to_string();
+    let rng = bob.expect_prefix(&format!("RNG {session} "));
+    let cookie = rng.split(' ').nth(4).unwrap().to_string();
+    let mut bob_sb = server.connect("sb");
+    bob_sb.send(&format!("ANS 1 {b} {cookie} {session}"));
+    bob_sb.expect(&format!("IRO 1 1 1 {a} {a}"));
+    bob_sb.expect("ANS 1 OK");
+    alice_sb.expect(&format!("JOI {b} {b}"));
+    Chat {
+        alice,
+        bob,
+        alice_sb,
+        bob_sb,
+    }
+}
+
+impl Chat {
+    /// An acknowledged message each way.
+    fn still_works(&mut self, trid: u32) {
+        send_and_ack(&mut self.alice_sb, &mut self.bob_sb, "alice@example.com", trid);
+        send_and_ack(&mut self.bob_sb, &mut self.alice_sb, "bob@example.com", trid);
+        let extra = self.alice.fence();
+        assert!(extra.is_empty(), "{extra:?}");
+        let extra = self.bob.fence();
+        assert!(extra.is_empty(), "{extra:?}");
+    }
+}
+
+/// `from` (user `who`) sends an acknowledged message that `to` receives.
+fn send_and_ack(from: &mut Client, to: &mut Client, who: &str, trid: u32) {
+    from.send_payload(&format!("MSG {trid} A"), MESSAGE);
+    let (head, payload) = to.read_payload_line();
+    assert_eq!(head, format!("MSG {who} {who} {}", MESSAGE.len()));
+    assert_eq!(payload, MESSAGE);
+    from.expect(&format!("ACK {trid}"));
+}
+
+/// While the store is down: both kinds of password login get a server error,
+/// and the open chat carries on.
+fn check_store_down(server: &Server, chat: &mut Chat) {
+    assert_eq!(http_login(server, "carol@example.com", "pw-c"), 503);
+    let reply = md5_login_reply(server, "carol@example.com", "pw-c");
+    assert!(
+        reply.starts_with("500 4") || reply.starts_with("500 5"),
+        "{reply}"
+    );
+    chat.still_works(40);
+}
+
+/// Once the store is back: logins succeed again in the same process.
+fn check_store_back(server: &Server, chat: &mut Chat) {
+    assert_eq!(http_login(server, "carol@example.com", "pw-c"), 200);
+    let reply = md5_login_reply(server, "carol@example.com", "pw-c");
+    assert!(reply.starts_with("USR 5 OK carol@example.com "), "{reply}");
+    chat.still_works(50);
+}
+
+fn add_users(server: &Server) {
+    for (u, p) in [
+        ("alice@example.com", "pw-a"),
+        ("bob@example.com", "pw-b"),
+        ("carol@example.com", "pw-c"),
+    ] {
+        server.add_user(u, p);
+    }
+}
+
+/// `ADD` of Carol to Alice's forward list: the reply line.
+fn add_carol(chat: &mut Chat, trid: u32) -> String {
+    chat.alice
+        .send(&format!("ADD {trid} FL carol@example.com carol@example.com 0"));
+    chat.alice.line()
+}
+
+#[test]
+fn locked_sqlite_fails_writes_fast_and_recovers() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("msnpd.sqlite");
+    let server = Server::start_with_store(dir, &format!("sqlite://{}", db.display()), &[]);
+    add_users(&server);
+    let mut chat = open_chat(&server);
+    chat.still_works(30);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut locker = runtime
+        .block_on(sqlx::SqliteConnection::connect(&format!(
+            "sqlite://{}",
+            db.display()
+        )))
+        .unwrap();
+    // Another process holds the write lock. In WAL mode readers are not
+    // blocked (msnpd's own open connections keep a shared lock on the file, so
+    // nobody can take it exclusively while it runs): password logins, which
+    // only read, keep working; writes wait out the busy timeout and fail.
+    runtime.block_on(async {
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut locker)
+            .await
+            .unwrap();
+    });
+    let reply = add_carol(&mut chat, 60);
+    assert!(reply.starts_with("500 60"), "{reply}");
+    chat.still_works(40);
+    assert_eq!(http_login(&server, "carol@example.com", "pw-c"), 200);
+    let reply = md5_login_reply(&server, "carol@example.com", "pw-c");
+    assert!(reply.starts_with("USR 5 OK carol@example.com "), "{reply}");
+
+    runtime.block_on(async {
+        sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+        locker.close().await.unwrap();
+    });
+    let reply = add_carol(&mut chat, 61);
+    assert!(reply.starts_with("ADD 61 FL "), "{reply}");
+    check_store_back(&server, &mut chat);
+}
