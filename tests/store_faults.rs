@@ -91,8 +91,18 @@ fn open_chat(server: &Server) -> Chat {
 impl Chat {
     /// An acknowledged message each way.
     fn still_works(&mut self, trid: u32) {
-        send_and_ack(&mut self.alice_sb, &mut self.bob_sb, "alice@example.com", trid);
-        send_and_ack(&mut self.bob_sb, &mut self.alice_sb, "bob@example.com", trid);
+        send_and_ack(
+            &mut self.alice_sb,
+            &mut self.bob_sb,
+            "alice@example.com",
+            trid,
+        );
+        send_and_ack(
+            &mut self.bob_sb,
+            &mut self.alice_sb,
+            "bob@example.com",
+            trid,
+        );
         let extra = self.alice.fence();
         assert!(extra.is_empty(), "{extra:?}");
         let extra = self.bob.fence();
@@ -112,8 +122,12 @@ fn send_and_ack(from: &mut Client, to: &mut Client, who: &str, trid: u32) {
 /// While the store is down: both kinds of password login get a server error,
 /// and the open chat carries on.
 fn check_store_down(server: &Server, chat: &mut Chat) {
+    let started = std::time::Instant::now();
     assert_eq!(http_login(server, "carol@example.com", "pw-c"), 503);
+    eprintln!("HTTP login answered 503 after {:?}", started.elapsed());
+    let started = std::time::Instant::now();
     let reply = md5_login_reply(server, "carol@example.com", "pw-c");
+    eprintln!("USR MD5 answered {reply:?} after {:?}", started.elapsed());
     assert!(
         reply.starts_with("500 4") || reply.starts_with("500 5"),
         "{reply}"
@@ -141,8 +155,9 @@ fn add_users(server: &Server) {
 
 /// `ADD` of Carol to Alice's forward list: the reply line.
 fn add_carol(chat: &mut Chat, trid: u32) -> String {
-    chat.alice
-        .send(&format!("ADD {trid} FL carol@example.com carol@example.com 0"));
+    chat.alice.send(&format!(
+        "ADD {trid} FL carol@example.com carol@example.com 0"
+    ));
     chat.alice.line()
 }
 
@@ -176,7 +191,9 @@ fn locked_sqlite_fails_writes_fast_and_recovers() {
             .await
             .unwrap();
     });
+    let started = std::time::Instant::now();
     let reply = add_carol(&mut chat, 60);
+    eprintln!("ADD answered {reply:?} after {:?}", started.elapsed());
     assert!(reply.starts_with("500 60"), "{reply}");
     chat.still_works(40);
     assert_eq!(http_login(&server, "carol@example.com", "pw-c"), 200);
@@ -189,5 +206,22 @@ fn locked_sqlite_fails_writes_fast_and_recovers() {
     });
     let reply = add_carol(&mut chat, 61);
     assert!(reply.starts_with("ADD 61 FL "), "{reply}");
+    check_store_back(&server, &mut chat);
+}
+
+#[test]
+fn stopped_postgres_fails_logins_fast_and_recovers() {
+    let Some(cluster) = common::pg_cluster::PgCluster::start() else {
+        return;
+    };
+    let server = Server::start_with_store(tempfile::tempdir().unwrap(), &cluster.url, &[]);
+    add_users(&server);
+    let mut chat = open_chat(&server);
+    chat.still_works(30);
+
+    cluster.stop();
+    check_store_down(&server, &mut chat);
+
+    cluster.start_again();
     check_store_back(&server, &mut chat);
 }
