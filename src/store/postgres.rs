@@ -18,8 +18,11 @@ use crate::core::model::UserId;
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator =
     sqlx::migrate!("src/store/migrations/postgres");
 
-/// How long a caller waits for a free pooled connection.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a caller waits for a free pooled connection. While the database is
+/// down every acquire retries the connect until this runs out, so it bounds how
+/// long a login waits before its server error (`tests/store_faults.rs`); it
+/// stays well below clients' own timeouts.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A store on a PostgreSQL database.
 #[derive(Debug, Clone)]
