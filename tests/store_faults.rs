@@ -45,6 +45,21 @@ fn md5_login_reply(server: &Server, email: &str, password: &str) -> String {
     c.line()
 }
 
+/// Tries an MSNP8 ticket login; returns the reply to `USR TWN S`.
+fn ticket_login_reply(server: &Server, email: &str, ticket: &str) -> String {
+    let mut c = server.connect("ns");
+    c.send("VER 1 MSNP8 CVR0");
+    c.expect("VER 1 MSNP8");
+    c.send(&format!(
+        "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 5.0.0540 MSMSGS {email}"
+    ));
+    c.expect_prefix("CVR 2 ");
+    c.send(&format!("USR 3 TWN I {email}"));
+    c.expect_prefix("USR 3 TWN S ");
+    c.send(&format!("USR 4 TWN S {ticket}"));
+    c.line()
+}
+
 /// Alice and Bob, friends, online, in a switchboard together.
 struct Chat {
     alice: Client,
@@ -219,8 +234,13 @@ fn stopped_postgres_fails_logins_fast_and_recovers() {
     let mut chat = open_chat(&server);
     chat.still_works(30);
 
+    let ticket = server.ticket("carol@example.com");
     cluster.stop();
     check_store_down(&server, &mut chat);
+    // A valid ticket is checked without the database, but the login then loads
+    // the account and its lists from it: a server error, not a hang.
+    let reply = ticket_login_reply(&server, "carol@example.com", &ticket);
+    assert!(reply.starts_with("500 4"), "{reply}");
 
     cluster.start_again();
     check_store_back(&server, &mut chat);
