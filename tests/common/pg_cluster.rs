@@ -5,7 +5,7 @@
 //! root). `None` (skip) when initdb is not installed, unless
 //! `MSNPD_REQUIRE_POSTGRES=1`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// A running (or stopped) private cluster; stopped and removed on drop.
@@ -121,11 +121,6 @@ impl PgCluster {
     pub fn stop(&self) {
         let data = self.data();
         self.run("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"]);
-    }
-
-    /// The cluster's directory.
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
     }
 }
 
