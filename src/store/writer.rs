@@ -235,3 +235,159 @@ fn answer(job: Job, result: StoreResult<Appended>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::core::model::UserId;
+    use crate::core::offline::{HistoryRef, HistoryWrite};
+
+    /// A backend in memory that counts transactions and fails any transaction
+    /// holding a message from `poison@x.com`.
+    #[derive(Clone, Default)]
+    struct Fake {
+        state: Arc<Mutex<FakeState>>,
+    }
+
+    #[derive(Default)]
+    struct FakeState {
+        transactions: usize,
+        committed: Vec<String>,
+    }
+
+    struct FakeTx {
+        state: Arc<Mutex<FakeState>>,
+        written: Vec<String>,
+    }
+
+    impl MessageBackend for Fake {
+        type Tx = FakeTx;
+        async fn begin(&self) -> StoreResult<FakeTx> {
+            self.state.lock().unwrap().transactions += 1;
+            Ok(FakeTx {
+                state: Arc::clone(&self.state),
+                written: Vec::new(),
+            })
+        }
+    }
+
+    impl MessageTx for FakeTx {
+        async fn commit(self) -> StoreResult<()> {
+            self.state.lock().unwrap().committed.extend(self.written);
+            Ok(())
+        }
+        async fn user_id(&mut self, _email: &str) -> StoreResult<Option<UserId>> {
+            Ok(Some(1))
+        }
+        async fn lock_recipient(&mut self, _id: UserId) -> StoreResult<()> {
+            Ok(())
+        }
+        async fn queued_count(&mut self, _recipient: UserId) -> StoreResult<usize> {
+            Ok(0)
+        }
+        async fn conversation(
+            &mut self,
+            _key: &str,
+            _members: Option<(UserId, UserId)>,
+        ) -> StoreResult<(i64, i64)> {
+            Ok((1, 0))
+        }
+        async fn set_last_seq(&mut self, _conversation: i64, _seq: i64) -> StoreResult<()> {
+            Ok(())
+        }
+        async fn insert_history(&mut self, _at: HistoryRef, _m: &NewMessage) -> StoreResult<()> {
+            Ok(())
+        }
+        async fn insert_queued(
+            &mut self,
+            _recipient: UserId,
+            message: &NewMessage,
+            _history: Option<HistoryRef>,
+        ) -> StoreResult<i64> {
+            if message.sender_email == "poison@x.com" {
+                return Err(StoreError::Unavailable("disk I/O error".into()));
+            }
+            self.written.push(message.sender_email.clone());
+            Ok(1)
+        }
+    }
+
+    fn message(sender: &str) -> NewMessage {
+        NewMessage {
+            history: HistoryWrite::None,
+            sender_email: sender.into(),
+            sender_nick: sender.into(),
+            sent_at_us: 0,
+            payload: Bytes::from_static(b"x"),
+            queue_for: vec!["r@x.com".into()],
+            queue_cap: 1000,
+        }
+    }
+
+    fn writer(fake: &Fake, window: Duration) -> MessageWriter {
+        let (writer, inbox) = MessageWriter::channel(GroupCommit {
+            max_batch: 1000,
+            window,
+            queue: 1000,
+        });
+        tokio::spawn(run(fake.clone(), inbox));
+        writer
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_share_transactions() {
+        let fake = Fake::default();
+        let writer = writer(&fake, Duration::from_millis(50));
+        let mut pending = Vec::new();
+        for i in 0..100 {
+            pending.push(writer.submit(message(&format!("{i}@x.com"))).await.unwrap());
+        }
+        for write in pending {
+            write.wait().await.unwrap();
+        }
+        let state = fake.state.lock().unwrap();
+        assert_eq!(state.committed.len(), 100);
+        // In submission order, in far fewer transactions than writes.
+        let expected: Vec<String> = (0..100).map(|i| format!("{i}@x.com")).collect();
+        assert_eq!(state.committed, expected);
+        assert!(
+            state.transactions < 10,
+            "{} transactions",
+            state.transactions
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_does_not_fail_its_batch() {
+        let fake = Fake::default();
+        let writer = writer(&fake, Duration::from_millis(50));
+        let a = writer.submit(message("a@x.com")).await.unwrap();
+        let poison = writer.submit(message("poison@x.com")).await.unwrap();
+        let b = writer.submit(message("b@x.com")).await.unwrap();
+        assert!(a.wait().await.is_ok());
+        assert!(matches!(
+            poison.wait().await,
+            Err(StoreError::Unavailable(_))
+        ));
+        assert!(b.wait().await.is_ok());
+        let state = fake.state.lock().unwrap();
+        assert_eq!(state.committed, ["a@x.com", "b@x.com"]);
+    }
+
+    #[tokio::test]
+    async fn close_commits_what_was_submitted() {
+        let fake = Fake::default();
+        let writer = writer(&fake, Duration::ZERO);
+        writer.submit_detached(message("a@x.com")).unwrap();
+        let b = writer.submit(message("b@x.com")).await.unwrap();
+        writer.close().await;
+        assert!(b.wait().await.is_ok());
+        assert_eq!(fake.state.lock().unwrap().committed, ["a@x.com", "b@x.com"]);
+        assert!(writer.submit(message("c@x.com")).await.is_err());
+        assert!(writer.submit_detached(message("c@x.com")).is_err());
+    }
+}
