@@ -18,6 +18,7 @@ use crate::route::Router;
 use crate::server::context::ServerContext;
 use crate::server::http::{self, HttpContext};
 use crate::server::listener::{self, MsnpRole};
+use crate::server::offline::OfflineState;
 use crate::store::StoreError;
 
 /// How long shutdown waits for connections to finish.
@@ -129,9 +130,14 @@ pub async fn serve(
     let ctx = Arc::new(ServerContext {
         store: store.clone(),
         router: Router::new(),
-        hub: SwitchboardHub::new(Duration::from_secs(lifetime), max_users),
+        hub: SwitchboardHub::new(
+            Duration::from_secs(lifetime),
+            max_users,
+            config.offline.enabled,
+        ),
         tickets: tickets.clone(),
         sb_addr,
+        offline: OfflineState::new(),
         config,
     });
     let tracker = TaskTracker::new();

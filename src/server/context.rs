@@ -1,5 +1,6 @@
 //! What every connection of the running server shares: configuration, store,
-//! router, switchboard hub, ticket key and the advertised addresses.
+//! router, switchboard hub, ticket key, offline-message state and the advertised
+//! addresses.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use crate::core::auth::TicketKey;
 use crate::core::switchboard::SwitchboardHub;
 use crate::proto::Dialect;
 use crate::route::Router;
+use crate::server::offline::OfflineState;
 use crate::store::Store;
 
 /// Shared server state, one per process.
@@ -25,6 +27,8 @@ pub struct ServerContext {
     pub tickets: TicketKey,
     /// `host:port` clients are sent to for switchboards (`XFR SB`, `RNG`).
     pub sb_addr: String,
+    /// Message clock and the offline deliveries in progress.
+    pub offline: OfflineState,
 }
 
 impl ServerContext {

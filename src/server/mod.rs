@@ -1,5 +1,6 @@
 //! Glue between the codec and the domain: listeners, the connection actor, the
-//! gate, and the role handlers (notification, switchboard, HTTP).
+//! gate, the role handlers (notification, switchboard, HTTP) and offline
+//! delivery.
 
 pub mod connection;
 pub mod context;
@@ -7,5 +8,6 @@ pub mod gate;
 pub mod http;
 pub mod listener;
 pub mod ns;
+pub mod offline;
 pub mod outbox;
 pub mod sb;

@@ -1,9 +1,11 @@
 //! Where handlers put their replies: the [`Outbox`] encodes typed replies for the
 //! connection's dialect, and the [`Responder`] binds replies to the command's TrID
-//! so a handler cannot answer with the wrong one.
+//! so a handler cannot answer with the wrong one. Receipts attached to queued
+//! bytes are confirmed once those bytes were written to the socket.
 
 use bytes::BytesMut;
 
+use crate::core::events::Receipt;
 use crate::proto::{Dialect, ErrorCode, Reply, TrId};
 
 /// Encoded bytes waiting to be written, plus whether to close afterwards.
@@ -12,6 +14,8 @@ pub struct Outbox {
     dialect: Dialect,
     buf: BytesMut,
     closing: bool,
+    /// Confirmed by [`Outbox::written`]; dropped unconfirmed with the outbox.
+    receipts: Vec<Receipt>,
 }
 
 impl Outbox {
@@ -21,6 +25,7 @@ impl Outbox {
             dialect,
             buf: BytesMut::new(),
             closing: false,
+            receipts: Vec::new(),
         }
     }
 
@@ -59,10 +64,20 @@ impl Outbox {
         &self.buf
     }
 
+    /// Confirms `receipt` once everything queued so far has been written (the
+    /// next [`Outbox::written`]); if the connection ends first it is dropped
+    /// unconfirmed.
+    pub fn confirm_on_write(&mut self, receipt: Receipt) {
+        self.receipts.push(receipt);
+    }
+
     /// Marks everything written and releases the buffer, so an idle connection
-    /// holds no write buffer.
+    /// holds no write buffer; confirms the receipts of what was written.
     pub fn written(&mut self) {
         self.buf = BytesMut::new();
+        for receipt in self.receipts.drain(..) {
+            receipt.confirm();
+        }
     }
 
     /// A responder for the command with `trid`.

@@ -71,7 +71,7 @@ cases!(
     unknown_recipients_are_refused,
     late_queue_entries_refer_to_existing_history,
     concurrent_writes_get_gapless_sequence_numbers,
-    detached_writes_commit_in_order_and_close_flushes,
+    unawaited_writes_commit_in_order_and_close_flushes,
     deleting_an_account_drops_its_queue_and_pair_history,
 );
 

@@ -350,11 +350,12 @@ impl Store {
         self.submit_message(message).await?.wait().await
     }
 
-    /// Submits a message write nobody waits for (failures are logged): for
-    /// history of messages already delivered. Refused (Unavailable) at once
-    /// when the writer's queue is full, so a stalled store never stalls chat.
-    pub fn submit_message_detached(&self, message: NewMessage) -> StoreResult<()> {
-        dispatch!(self, s => s.writer().submit_detached(message))
+    /// [`Store::submit_message`] without waiting for room in the writer's
+    /// queue: refused (Unavailable) at once when it is full, so a stalled store
+    /// never stalls live chat. The [`PendingWrite`] may be dropped (a failure is
+    /// then only logged).
+    pub fn try_submit_message(&self, message: NewMessage) -> StoreResult<PendingWrite> {
+        dispatch!(self, s => s.writer().try_submit(message))
     }
 
     /// The first `limit` messages queued for `recipient`, in the order they were

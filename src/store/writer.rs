@@ -50,7 +50,7 @@ pub(crate) trait MessageBackend: Send + Sync + 'static {
 /// One write and where its result goes.
 struct Job {
     message: NewMessage,
-    reply: Option<oneshot::Sender<StoreResult<Appended>>>,
+    reply: oneshot::Sender<StoreResult<Appended>>,
 }
 
 enum WriterCmd {
@@ -108,29 +108,26 @@ impl MessageWriter {
     pub(crate) async fn submit(&self, message: NewMessage) -> StoreResult<PendingWrite> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(WriterCmd::Write(Job {
-                message,
-                reply: Some(reply),
-            }))
+            .send(WriterCmd::Write(Job { message, reply }))
             .await
             .map_err(|_| closed())?;
         Ok(PendingWrite { rx })
     }
 
-    /// Submits a write nobody waits for (its failure is only logged); refused
-    /// at once when the queue is full, so a stalled store never stalls the caller.
-    pub(crate) fn submit_detached(&self, message: NewMessage) -> StoreResult<()> {
+    /// Submits a write without waiting: refused at once (Unavailable) when the
+    /// queue is full, so a stalled store never stalls the caller. Dropping the
+    /// returned [`PendingWrite`] is allowed; a failure is then only logged.
+    pub(crate) fn try_submit(&self, message: NewMessage) -> StoreResult<PendingWrite> {
+        let (reply, rx) = oneshot::channel();
         self.tx
-            .try_send(WriterCmd::Write(Job {
-                message,
-                reply: None,
-            }))
+            .try_send(WriterCmd::Write(Job { message, reply }))
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => {
                     StoreError::Unavailable("the store writer is busy".into())
                 }
                 mpsc::error::TrySendError::Closed(_) => closed(),
-            })
+            })?;
+        Ok(PendingWrite { rx })
     }
 
     /// Commits everything submitted so far, then stops the writer; later
@@ -223,16 +220,10 @@ async fn commit<B: MessageBackend>(backend: &B, batch: Vec<Job>) {
     }
 }
 
+/// Gives a job its result; a failure nobody waits for any more is logged.
 fn answer(job: Job, result: StoreResult<Appended>) {
-    match job.reply {
-        Some(reply) => {
-            let _ = reply.send(result);
-        }
-        None => {
-            if let Err(error) = result {
-                tracing::warn!(%error, sender = %job.message.sender_email, "history write failed");
-            }
-        }
+    if let Err(Err(error)) = job.reply.send(result) {
+        tracing::warn!(%error, sender = %job.message.sender_email, "message write failed");
     }
 }
 
@@ -382,12 +373,12 @@ mod tests {
     async fn close_commits_what_was_submitted() {
         let fake = Fake::default();
         let writer = writer(&fake, Duration::ZERO);
-        writer.submit_detached(message("a@x.com")).unwrap();
+        drop(writer.try_submit(message("a@x.com")).unwrap());
         let b = writer.submit(message("b@x.com")).await.unwrap();
         writer.close().await;
         assert!(b.wait().await.is_ok());
         assert_eq!(fake.state.lock().unwrap().committed, ["a@x.com", "b@x.com"]);
         assert!(writer.submit(message("c@x.com")).await.is_err());
-        assert!(writer.submit_detached(message("c@x.com")).is_err());
+        assert!(writer.try_submit(message("c@x.com")).is_err());
     }
 }

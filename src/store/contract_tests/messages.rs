@@ -303,13 +303,15 @@ pub(super) async fn concurrent_writes_get_gapless_sequence_numbers(store: &Store
     assert_eq!(texts, (0..50).map(|i| i.to_string()).collect::<Vec<_>>());
 }
 
-pub(super) async fn detached_writes_commit_in_order_and_close_flushes(store: &Store) {
+pub(super) async fn unawaited_writes_commit_in_order_and_close_flushes(store: &Store) {
     user(store, "alice").await;
     let bob = user(store, "bob").await;
     for i in 0..10 {
-        store
-            .submit_message_detached(message("alice", &i.to_string(), None, &["bob"]))
-            .unwrap();
+        drop(
+            store
+                .try_submit_message(message("alice", &i.to_string(), None, &["bob"]))
+                .unwrap(),
+        );
     }
     // An awaited write after them commits after them.
     store
@@ -331,7 +333,7 @@ pub(super) async fn detached_writes_commit_in_order_and_close_flushes(store: &St
         StoreError::Unavailable(_)
     );
     assert_err!(
-        store.submit_message_detached(message("alice", "x", None, &["bob"])),
+        store.try_submit_message(message("alice", "x", None, &["bob"])),
         StoreError::Unavailable(_)
     );
 }
