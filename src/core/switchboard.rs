@@ -136,6 +136,10 @@ enum RoomCmd {
     Offer {
         delivery: Delivery,
     },
+    Withdraw {
+        recipient: String,
+        reply: oneshot::Sender<bool>,
+    },
     Leave {
         email: String,
         idle: bool,
@@ -216,6 +220,17 @@ impl RoomHandle {
                 email: email.to_owned(),
             })
             .await;
+    }
+
+    /// Takes back the delivery waiting for `recipient` (dropping it): `Some(true)`
+    /// if it was still waiting, `Some(false)` if the recipient already joined
+    /// and got it, `None` if the room is gone.
+    pub async fn withdraw(&self, recipient: &str) -> Option<bool> {
+        self.ask(|reply| RoomCmd::Withdraw {
+            recipient: recipient.to_owned(),
+            reply,
+        })
+        .await
     }
 
     /// Hands the room a delivery for `delivery.recipient`, given to them when they
@@ -450,6 +465,9 @@ impl Room {
                         self.absent.push(delivery.sender_email.clone());
                     }
                     self.deliveries.insert(delivery.recipient.clone(), delivery);
+                }
+                RoomCmd::Withdraw { recipient, reply } => {
+                    let _ = reply.send(self.deliveries.remove(&recipient).is_some());
                 }
                 RoomCmd::Leave { email, idle } => self.leave(email, idle),
             }
@@ -776,9 +794,11 @@ mod tests {
             receipt,
         })
         .await;
+        assert_eq!(room.withdraw("c@x.com").await, Some(false));
         let (b, _b_rx) = participant("b@x.com");
         let joined = room.join(b).await.unwrap();
         assert!(joined.others.is_empty());
+        assert_eq!(room.withdraw("b@x.com").await, Some(false));
         let delivery = joined.delivery.unwrap();
         assert_eq!(delivery.messages[0].id, 7);
         delivery.receipt.confirm();
@@ -809,5 +829,25 @@ mod tests {
         assert!(done.await.is_err());
         wait_closed(&hub, &room).await;
         assert_eq!(hub.room_count(), 0);
+        assert_eq!(room.withdraw("b@x.com").await, None);
+    }
+
+    #[tokio::test]
+    async fn withdrawn_deliveries_are_dropped() {
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 4, true);
+        let room = hub.create_room();
+        let (receipt, done) = Receipt::new();
+        room.offer(Delivery {
+            recipient: "b@x.com".into(),
+            sender_email: "a@x.com".into(),
+            sender_nick: "A".into(),
+            messages: Vec::new(),
+            receipt,
+        })
+        .await;
+        assert_eq!(room.withdraw("b@x.com").await, Some(true));
+        assert!(done.await.is_err());
+        let (b, _b_rx) = participant("b@x.com");
+        assert!(room.join(b).await.unwrap().delivery.is_none());
     }
 }

@@ -134,7 +134,7 @@ async fn offer(
         .map(|m| m.sender_nick.clone())
         .unwrap_or_else(|| sender.clone());
     let room = ctx.hub.create_room();
-    let (receipt, written) = Receipt::new();
+    let (receipt, mut written) = Receipt::new();
     room.offer(Delivery {
         recipient: recipient.email.clone(),
         sender_email: sender.clone(),
@@ -143,6 +143,7 @@ async fn offer(
         receipt,
     })
     .await;
+    let session = ctx.router.session(&recipient.email);
     let rung = ctx.router.deliver(
         &recipient.email,
         Event::Ring {
@@ -152,8 +153,32 @@ async fn offer(
             caller_nick: sender_nick,
         },
     );
-    // Not rung: the room closes unanswered, dropping the delivery.
-    if rung && written.await.is_ok() {
+    let delivered = match session {
+        // Not rung: the room closes unanswered, dropping the delivery.
+        None => false,
+        Some(_) if !rung => false,
+        Some(session) => {
+            let ended = tokio::select! {
+                result = &mut written => Some(result.is_ok()),
+                () = session.tx.closed() => None,
+            };
+            match ended {
+                Some(delivered) => delivered,
+                // The rung session ended first. If the delivery still waits,
+                // take it back and let the user's next session have the
+                // messages now; if they already answered, it is being written.
+                None => match room.withdraw(&recipient.email).await {
+                    Some(true) => {
+                        ctx.offline.release(&ids);
+                        ctx.router.deliver(&recipient.email, Event::OfflineQueued);
+                        return false;
+                    }
+                    Some(false) | None => written.await.is_ok(),
+                },
+            }
+        }
+    };
+    if delivered {
         tracing::info!(
             user = %recipient.email,
             %sender,
@@ -161,11 +186,10 @@ async fn offer(
             "offline messages delivered"
         );
         remove(ctx, recipient.id, ids).await;
-        true
     } else {
         ctx.offline.release(&ids);
-        false
     }
+    delivered
 }
 
 /// Removes delivered (or dropped) messages from the store, retrying a few
