@@ -305,7 +305,7 @@ fn order_is_kept_per_sender() {
 
     let mut bob = online(&server, BOB, Via::Ticket(8));
     // One switchboard per sender, rung in either order.
-    let mut deliveries = vec![receive(&mut bob, BOB), receive(&mut bob, BOB)];
+    let mut deliveries = [receive(&mut bob, BOB), receive(&mut bob, BOB)];
     deliveries.sort_by(|a, b| a.from.cmp(&b.from));
     let expected = |who: &str, keep: fn(u32) -> bool| -> Vec<String> {
         (0..20)

@@ -86,8 +86,8 @@ pub struct NewMessage {
 pub struct Appended {
     /// The history entry written or referred to.
     pub history: Option<HistoryRef>,
-    /// `(recipient, queued message id)` for every recipient queued for.
-    pub queued: Vec<(String, i64)>,
+    /// Every recipient the message was queued for.
+    pub queued: Vec<String>,
 }
 
 /// A message waiting in a recipient's offline queue.

@@ -73,6 +73,7 @@ cases!(
     concurrent_writes_get_gapless_sequence_numbers,
     unawaited_writes_commit_in_order_and_close_flushes,
     deleting_an_account_drops_its_queue_and_pair_history,
+    one_message_for_many_recipients,
 );
 
 // ---- helpers ----

@@ -229,13 +229,15 @@ fn answer(job: Job, result: StoreResult<Appended>) {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
     use bytes::Bytes;
 
     use super::*;
     use crate::core::model::UserId;
-    use crate::core::offline::{HistoryRef, HistoryWrite};
+    use crate::core::offline::HistoryWrite;
+    use crate::store::messages::{HistoryRow, QueueRow};
 
     /// A backend in memory that counts transactions and fails any transaction
     /// holding a message from `poison@x.com`.
@@ -271,39 +273,35 @@ mod tests {
             self.state.lock().unwrap().committed.extend(self.written);
             Ok(())
         }
-        async fn user_id(&mut self, _email: &str) -> StoreResult<Option<UserId>> {
-            Ok(Some(1))
+        async fn user_ids(&mut self, emails: &[&str]) -> StoreResult<HashMap<String, UserId>> {
+            Ok(emails.iter().map(|e| ((*e).to_owned(), 1)).collect())
         }
-        async fn lock_recipient(&mut self, _id: UserId) -> StoreResult<()> {
+        async fn lock_recipients(&mut self, _ids: &[UserId]) -> StoreResult<()> {
             Ok(())
         }
-        async fn queued_count(&mut self, _recipient: UserId) -> StoreResult<usize> {
-            Ok(0)
+        async fn queued_counts(&mut self, _ids: &[UserId]) -> StoreResult<HashMap<UserId, usize>> {
+            Ok(HashMap::new())
         }
-        async fn conversation(
+        async fn conversations(
             &mut self,
-            _key: &str,
-            _members: Option<(UserId, UserId)>,
-        ) -> StoreResult<(i64, i64)> {
-            Ok((1, 0))
+            _wanted: &[(String, Option<(UserId, UserId)>)],
+        ) -> StoreResult<HashMap<String, (i64, i64)>> {
+            Ok(HashMap::new())
         }
-        async fn set_last_seq(&mut self, _conversation: i64, _seq: i64) -> StoreResult<()> {
+        async fn set_last_seqs(&mut self, _seqs: &[(i64, i64)]) -> StoreResult<()> {
             Ok(())
         }
-        async fn insert_history(&mut self, _at: HistoryRef, _m: &NewMessage) -> StoreResult<()> {
+        async fn insert_history(&mut self, _rows: &[HistoryRow<'_>]) -> StoreResult<()> {
             Ok(())
         }
-        async fn insert_queued(
-            &mut self,
-            _recipient: UserId,
-            message: &NewMessage,
-            _history: Option<HistoryRef>,
-        ) -> StoreResult<i64> {
-            if message.sender_email == "poison@x.com" {
-                return Err(StoreError::Unavailable("disk I/O error".into()));
+        async fn insert_queued(&mut self, rows: &[QueueRow<'_>]) -> StoreResult<()> {
+            for row in rows {
+                if row.message.sender_email == "poison@x.com" {
+                    return Err(StoreError::Unavailable("disk I/O error".into()));
+                }
+                self.written.push(row.message.sender_email.clone());
             }
-            self.written.push(message.sender_email.clone());
-            Ok(1)
+            Ok(())
         }
     }
 

@@ -178,10 +178,7 @@ impl Unsettled {
             match result {
                 Ok(appended) => {
                     history_at = appended.history;
-                    notify(
-                        &ctx,
-                        appended.queued.iter().map(|(email, _)| email.as_str()),
-                    );
+                    notify(&ctx, appended.queued.iter().map(String::as_str));
                 }
                 Err(error) => {
                     refused(&error, &message.sender_email);
@@ -218,10 +215,7 @@ impl Unsettled {
                 };
                 match ctx.store.append_message(late).await {
                     Ok(appended) => {
-                        notify(
-                            &ctx,
-                            appended.queued.iter().map(|(email, _)| email.as_str()),
-                        );
+                        notify(&ctx, appended.queued.iter().map(String::as_str));
                     }
                     Err(error) => {
                         refused(&error, &message.sender_email);

@@ -2,14 +2,16 @@
 //! `store/messages.rs` drives (through the group-commit writer), and the reads
 //! and removals of offline queues and history.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgRow};
 
 use super::{PgStore, PgTx};
 use crate::core::model::UserId;
-use crate::core::offline::{Conversation, HistoryEntry, HistoryRef, NewMessage, QueuedMessage};
-use crate::store::messages::{self, MessageTx};
+use crate::core::offline::{Conversation, HistoryEntry, HistoryRef, QueuedMessage};
+use crate::store::messages::{self, HistoryRow, MessageTx, QueueRow};
 use crate::store::writer::{MessageBackend, MessageWriter};
 use crate::store::{StoreError, StoreResult};
 
@@ -27,99 +29,178 @@ impl MessageTx for PgTx {
         Ok(())
     }
 
-    async fn user_id(&mut self, email: &str) -> StoreResult<Option<UserId>> {
-        Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&mut *self.0)
-            .await?)
+    async fn user_ids(&mut self, emails: &[&str]) -> StoreResult<HashMap<String, UserId>> {
+        if emails.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(String, UserId)> =
+            sqlx::query_as("SELECT email, id FROM users WHERE email = ANY($1)")
+                .bind(emails)
+                .fetch_all(&mut *self.0)
+                .await?;
+        Ok(rows.into_iter().collect())
     }
 
-    async fn lock_recipient(&mut self, id: UserId) -> StoreResult<()> {
-        // Serializes queue-cap checks for this recipient across processes.
-        sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *self.0)
+    async fn lock_recipients(&mut self, ids: &[UserId]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // Serializes queue-cap checks for these recipients across processes;
+        // rows are locked in id order, so batches cannot deadlock on them.
+        sqlx::query("SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+            .bind(ids)
+            .fetch_all(&mut *self.0)
             .await?;
         Ok(())
     }
 
-    async fn queued_count(&mut self, recipient: UserId) -> StoreResult<usize> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM offline_messages WHERE recipient_id = $1")
-                .bind(recipient)
-                .fetch_one(&mut *self.0)
-                .await?;
-        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    async fn queued_counts(&mut self, ids: &[UserId]) -> StoreResult<HashMap<UserId, usize>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(UserId, i64)> = sqlx::query_as(
+            "SELECT recipient_id, COUNT(*) FROM offline_messages \
+             WHERE recipient_id = ANY($1) GROUP BY recipient_id",
+        )
+        .bind(ids)
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, n)| (id, usize::try_from(n).unwrap_or(usize::MAX)))
+            .collect())
     }
 
-    async fn conversation(
+    async fn conversations(
         &mut self,
-        key: &str,
-        members: Option<(UserId, UserId)>,
-    ) -> StoreResult<(i64, i64)> {
-        sqlx::query(
-            "INSERT INTO conversations (key, member_low, member_high) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO NOTHING",
+        wanted: &[(String, Option<(UserId, UserId)>)],
+    ) -> StoreResult<HashMap<String, (i64, i64)>> {
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys: Vec<&str> = wanted.iter().map(|(key, _)| key.as_str()).collect();
+        let lows: Vec<Option<i64>> = wanted.iter().map(|(_, m)| m.map(|(l, _)| l)).collect();
+        let highs: Vec<Option<i64>> = wanted.iter().map(|(_, m)| m.map(|(_, h)| h)).collect();
+        // DO UPDATE (a no-op change) locks existing rows, in key order.
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "INSERT INTO conversations (key, member_low, member_high) \
+             SELECT * FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[]) \
+             ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+             RETURNING key, id, last_seq",
         )
-        .bind(key)
-        .bind(members.map(|(low, _)| low))
-        .bind(members.map(|(_, high)| high))
+        .bind(keys)
+        .bind(lows)
+        .bind(highs)
+        .fetch_all(&mut *self.0)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, id, seq)| (key, (id, seq)))
+            .collect())
+    }
+
+    async fn set_last_seqs(&mut self, seqs: &[(i64, i64)]) -> StoreResult<()> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = seqs.iter().map(|(id, _)| *id).collect();
+        let values: Vec<i64> = seqs.iter().map(|(_, seq)| *seq).collect();
+        sqlx::query(
+            "UPDATE conversations AS c SET last_seq = v.seq \
+             FROM UNNEST($1::BIGINT[], $2::BIGINT[]) AS v (id, seq) WHERE c.id = v.id",
+        )
+        .bind(ids)
+        .bind(values)
         .execute(&mut *self.0)
         .await?;
-        Ok(
-            sqlx::query_as("SELECT id, last_seq FROM conversations WHERE key = $1 FOR UPDATE")
-                .bind(key)
-                .fetch_one(&mut *self.0)
-                .await?,
-        )
-    }
-
-    async fn set_last_seq(&mut self, conversation: i64, seq: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE conversations SET last_seq = $2 WHERE id = $1")
-            .bind(conversation)
-            .bind(seq)
-            .execute(&mut *self.0)
-            .await?;
         Ok(())
     }
 
-    async fn insert_history(&mut self, at: HistoryRef, message: &NewMessage) -> StoreResult<()> {
+    async fn insert_history(&mut self, rows: &[HistoryRow<'_>]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         sqlx::query(
             "INSERT INTO history \
              (conversation_id, seq, sender_email, sender_nick, sent_at_us, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::TEXT[], \
+             $5::BIGINT[], $6::BYTEA[])",
         )
-        .bind(at.conversation_id)
-        .bind(at.seq)
-        .bind(&message.sender_email)
-        .bind(&message.sender_nick)
-        .bind(message.sent_at_us)
-        .bind(&message.payload[..])
+        .bind(
+            rows.iter()
+                .map(|r| r.at.conversation_id)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|r| r.at.seq).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.message.sender_email.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.message.sender_nick.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.message.sent_at_us)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.message.payload.to_vec())
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *self.0)
         .await?;
         Ok(())
     }
 
-    async fn insert_queued(
-        &mut self,
-        recipient: UserId,
-        message: &NewMessage,
-        history: Option<HistoryRef>,
-    ) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO offline_messages \
-             (recipient_id, sender_email, sender_nick, sent_at_us, payload, conversation_id, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    async fn insert_queued(&mut self, rows: &[QueueRow<'_>]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO offline_messages (recipient_id, sender_email, sender_nick, \
+             sent_at_us, payload, conversation_id, seq) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], \
+             $5::BYTEA[], $6::BIGINT[], $7::BIGINT[])",
         )
-        .bind(recipient)
-        .bind(&message.sender_email)
-        .bind(&message.sender_nick)
-        .bind(message.sent_at_us)
-        .bind(&message.payload[..])
-        .bind(history.map(|h| h.conversation_id))
-        .bind(history.map(|h| h.seq))
-        .fetch_one(&mut *self.0)
-        .await?)
+        .bind(rows.iter().map(|r| r.recipient).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|r| r.message.sender_email.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.message.sender_nick.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.message.sent_at_us)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.message.payload.to_vec())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.history.map(|h| h.conversation_id))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|r| r.history.map(|h| h.seq))
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
     }
 }
 

@@ -2,14 +2,16 @@
 //! `store/messages.rs` drives (through the group-commit writer), and the reads
 //! and removals of offline queues and history.
 
+use std::collections::HashMap;
+
 use bytes::Bytes;
-use sqlx::Row;
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::sqlite::{Sqlite, SqlitePool, SqliteRow};
+use sqlx::{QueryBuilder, Row};
 
 use super::{SqliteStore, SqliteTx};
 use crate::core::model::UserId;
-use crate::core::offline::{Conversation, HistoryEntry, HistoryRef, NewMessage, QueuedMessage};
-use crate::store::messages::{self, MessageTx};
+use crate::core::offline::{Conversation, HistoryEntry, HistoryRef, QueuedMessage};
+use crate::store::messages::{self, HistoryRow, MessageTx, QueueRow, ROWS_PER_STATEMENT};
 use crate::store::writer::{MessageBackend, MessageWriter};
 use crate::store::{StoreError, StoreResult};
 
@@ -27,95 +29,126 @@ impl MessageTx for SqliteTx {
         Ok(())
     }
 
-    async fn user_id(&mut self, email: &str) -> StoreResult<Option<UserId>> {
-        Ok(sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&mut *self.0)
-            .await?)
+    async fn user_ids(&mut self, emails: &[&str]) -> StoreResult<HashMap<String, UserId>> {
+        let mut ids = HashMap::with_capacity(emails.len());
+        for chunk in emails.chunks(ROWS_PER_STATEMENT) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT email, id FROM users WHERE email IN (");
+            let mut list = query.separated(", ");
+            for email in chunk {
+                list.push_bind(*email);
+            }
+            list.push_unseparated(")");
+            let rows: Vec<(String, UserId)> =
+                query.build_query_as().fetch_all(&mut *self.0).await?;
+            ids.extend(rows);
+        }
+        Ok(ids)
     }
 
-    async fn lock_recipient(&mut self, _id: UserId) -> StoreResult<()> {
+    async fn lock_recipients(&mut self, _ids: &[UserId]) -> StoreResult<()> {
         // The whole database is already locked by BEGIN IMMEDIATE.
         Ok(())
     }
 
-    async fn queued_count(&mut self, recipient: UserId) -> StoreResult<usize> {
-        let count: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM offline_messages WHERE recipient_id = $1")
-                .bind(recipient)
-                .fetch_one(&mut *self.0)
-                .await?;
-        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    async fn queued_counts(&mut self, ids: &[UserId]) -> StoreResult<HashMap<UserId, usize>> {
+        let mut counts = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT recipient_id, COUNT(*) FROM offline_messages WHERE recipient_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            list.push_unseparated(") GROUP BY recipient_id");
+            let rows: Vec<(UserId, i64)> = query.build_query_as().fetch_all(&mut *self.0).await?;
+            counts.extend(
+                rows.into_iter()
+                    .map(|(id, n)| (id, usize::try_from(n).unwrap_or(usize::MAX))),
+            );
+        }
+        Ok(counts)
     }
 
-    async fn conversation(
+    async fn conversations(
         &mut self,
-        key: &str,
-        members: Option<(UserId, UserId)>,
-    ) -> StoreResult<(i64, i64)> {
-        sqlx::query(
-            "INSERT INTO conversations (key, member_low, member_high) VALUES ($1, $2, $3) \
-             ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(members.map(|(low, _)| low))
-        .bind(members.map(|(_, high)| high))
-        .execute(&mut *self.0)
-        .await?;
-        Ok(
-            sqlx::query_as("SELECT id, last_seq FROM conversations WHERE key = $1")
-                .bind(key)
-                .fetch_one(&mut *self.0)
-                .await?,
-        )
+        wanted: &[(String, Option<(UserId, UserId)>)],
+    ) -> StoreResult<HashMap<String, (i64, i64)>> {
+        let mut found = HashMap::with_capacity(wanted.len());
+        for chunk in wanted.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO conversations (key, member_low, member_high) ",
+            );
+            query.push_values(chunk, |mut row, (key, members)| {
+                row.push_bind(key.as_str())
+                    .push_bind(members.map(|(low, _)| low))
+                    .push_bind(members.map(|(_, high)| high));
+            });
+            query.push(
+                " ON CONFLICT (key) DO UPDATE SET key = excluded.key \
+                 RETURNING key, id, last_seq",
+            );
+            let rows: Vec<(String, i64, i64)> =
+                query.build_query_as().fetch_all(&mut *self.0).await?;
+            found.extend(rows.into_iter().map(|(key, id, seq)| (key, (id, seq))));
+        }
+        Ok(found)
     }
 
-    async fn set_last_seq(&mut self, conversation: i64, seq: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE conversations SET last_seq = $2 WHERE id = $1")
-            .bind(conversation)
-            .bind(seq)
-            .execute(&mut *self.0)
-            .await?;
+    async fn set_last_seqs(&mut self, seqs: &[(i64, i64)]) -> StoreResult<()> {
+        for chunk in seqs.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new("WITH v (id, seq) AS (");
+            query.push_values(chunk, |mut row, (id, seq)| {
+                row.push_bind(*id).push_bind(*seq);
+            });
+            query.push(
+                ") UPDATE conversations \
+                 SET last_seq = (SELECT seq FROM v WHERE v.id = conversations.id) \
+                 WHERE id IN (SELECT id FROM v)",
+            );
+            query.build().execute(&mut *self.0).await?;
+        }
         Ok(())
     }
 
-    async fn insert_history(&mut self, at: HistoryRef, message: &NewMessage) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO history \
-             (conversation_id, seq, sender_email, sender_nick, sent_at_us, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(at.conversation_id)
-        .bind(at.seq)
-        .bind(&message.sender_email)
-        .bind(&message.sender_nick)
-        .bind(message.sent_at_us)
-        .bind(&message.payload[..])
-        .execute(&mut *self.0)
-        .await?;
+    async fn insert_history(&mut self, rows: &[HistoryRow<'_>]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO history \
+                 (conversation_id, seq, sender_email, sender_nick, sent_at_us, payload) ",
+            );
+            query.push_values(chunk, |mut row, entry| {
+                row.push_bind(entry.at.conversation_id)
+                    .push_bind(entry.at.seq)
+                    .push_bind(entry.message.sender_email.as_str())
+                    .push_bind(entry.message.sender_nick.as_str())
+                    .push_bind(entry.message.sent_at_us)
+                    .push_bind(&entry.message.payload[..]);
+            });
+            query.build().execute(&mut *self.0).await?;
+        }
         Ok(())
     }
 
-    async fn insert_queued(
-        &mut self,
-        recipient: UserId,
-        message: &NewMessage,
-        history: Option<HistoryRef>,
-    ) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO offline_messages \
-             (recipient_id, sender_email, sender_nick, sent_at_us, payload, conversation_id, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(recipient)
-        .bind(&message.sender_email)
-        .bind(&message.sender_nick)
-        .bind(message.sent_at_us)
-        .bind(&message.payload[..])
-        .bind(history.map(|h| h.conversation_id))
-        .bind(history.map(|h| h.seq))
-        .fetch_one(&mut *self.0)
-        .await?)
+    async fn insert_queued(&mut self, rows: &[QueueRow<'_>]) -> StoreResult<()> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO offline_messages (recipient_id, sender_email, sender_nick, \
+                 sent_at_us, payload, conversation_id, seq) ",
+            );
+            query.push_values(chunk, |mut row, entry| {
+                row.push_bind(entry.recipient)
+                    .push_bind(entry.message.sender_email.as_str())
+                    .push_bind(entry.message.sender_nick.as_str())
+                    .push_bind(entry.message.sent_at_us)
+                    .push_bind(&entry.message.payload[..])
+                    .push_bind(entry.history.map(|h| h.conversation_id))
+                    .push_bind(entry.history.map(|h| h.seq));
+            });
+            query.build().execute(&mut *self.0).await?;
+        }
+        Ok(())
     }
 }
 
