@@ -17,6 +17,7 @@ use crate::core::switchboard::SwitchboardHub;
 use crate::route::Router;
 use crate::server::context::ServerContext;
 use crate::server::http::{self, HttpContext};
+use crate::server::limits::Limits;
 use crate::server::listener::{self, MsnpRole};
 use crate::server::offline::OfflineState;
 use crate::store::StoreError;
@@ -127,7 +128,9 @@ pub async fn serve(
 
     let lifetime = config.protocol.cookie_lifetime_secs;
     let max_users = config.limits.max_switchboard_users;
+    let limits = Arc::new(Limits::new(&config.limits));
     let ctx = Arc::new(ServerContext {
+        limits: Arc::clone(&limits),
         store: store.clone(),
         router: Router::new(),
         hub: SwitchboardHub::new(
@@ -166,12 +169,14 @@ pub async fn serve(
                     tickets: tickets.clone(),
                     ticket_lifetime_secs: ctx.config.auth.ticket_lifetime_secs,
                     login_url: format!("http://{}/login2.srf", b.advertised),
+                    limits: Arc::clone(&limits),
                 });
                 tracker.spawn(http::serve_nexus(b.listener, http_ctx, shutdown));
                 continue;
             }
             Role::Admin => {
-                tracker.spawn(http::serve_admin(b.listener, shutdown));
+                let limiter = Arc::clone(&limits.connections);
+                tracker.spawn(http::serve_admin(b.listener, limiter, shutdown));
                 continue;
             }
         };

@@ -1,9 +1,11 @@
 //! Runs the conformance cases (`conformance/cases`) against the real `msnpd`
-//! binary: one server with the defaults for every case, and one with
-//! `protocol.challenges = true` for the cases that need the `challenges`
-//! feature. Each server gets its own temporary SQLite store and ports chosen by
-//! the OS (announced in the ready file); accounts are made per case with
-//! `msnpd user add` on the same store.
+//! binary, claiming everything msnpd serves: MSNP2–MSNP12 (MD5 and ticket
+//! login), the notification, switchboard and dispatch roles. One server with
+//! the defaults runs every case, and one with `protocol.challenges = true` the
+//! cases that need the `challenges` feature. Each server gets its own temporary
+//! SQLite store and ports chosen by the OS (announced in the ready file);
+//! accounts are made per case with `msnpd user add` on the same store (which
+//! keeps the MD5 verifier the MSNP2–7 logins need). Cases run a few at a time.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -12,11 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use msnp_conform::case::Role;
-use msnp_conform::manifest::{Auth, Ports, Provision};
+use msnp_conform::manifest::{Auth, AuthMethod, Ports, Provision};
 use msnp_conform::report::{human_summary, totals};
-use msnp_conform::{
-    Case, Dialect, DialectSet, Manifest, Outcome, load_cases, run_cases, shipped_cases_dir,
-};
+use msnp_conform::{Case, CaseResult, Manifest, Outcome, load_cases, run_cases, shipped_cases_dir};
 
 /// How long the server may take to bind its listeners.
 const READY_DEADLINE: Duration = Duration::from_secs(60);
@@ -60,6 +60,7 @@ impl Server {
             "listeners.sb.bind=127.0.0.1:0".into(),
             "listeners.http.bind=127.0.0.1:0".into(),
             "listeners.admin.bind=127.0.0.1:0".into(),
+            "listeners.ds={ role = \"dispatch\", bind = \"127.0.0.1:0\" }".into(),
         ]
         .into_iter()
         .chain(extra.iter().map(|s| s.to_string()))
@@ -127,22 +128,31 @@ impl Server {
             .unwrap_or_else(|| panic!("the ready file has no `{name}`: {:?}", self.listeners))
     }
 
-    fn manifest(&self, features: &[&str]) -> Manifest {
-        let ns = self.listener("ns");
-        let port = ns
-            .rsplit_once(':')
+    /// The port of listener `name`.
+    fn port(&self, name: &str) -> u16 {
+        let addr = self.listener(name);
+        addr.rsplit_once(':')
             .and_then(|(_, p)| p.parse().ok())
-            .unwrap_or_else(|| panic!("bad ns address {ns}"));
+            .unwrap_or_else(|| panic!("bad {name} address {addr}"))
+    }
+
+    /// A manifest claiming everything msnpd serves: MSNP2–12 (MD5 and ticket
+    /// login), the notification, switchboard and dispatch roles.
+    fn manifest(&self, features: &[&str]) -> Manifest {
         let manifest = Manifest {
             name: "msnpd (cargo test)".into(),
             host: "127.0.0.1".into(),
             ports: Ports {
-                ns: port,
-                dispatch: None,
+                ns: self.port("ns"),
+                dispatch: Some(self.port("ds")),
             },
-            auth: Auth::ticket(format!("http://{}/rdr/pprdr.asp", self.listener("http"))),
-            dialects: DialectSet::of(&[Dialect::MSNP8]),
-            roles: vec![Role::Ns, Role::Sb],
+            auth: Auth {
+                methods: vec![AuthMethod::Md5, AuthMethod::Ticket],
+                nexus: Some(format!("http://{}/rdr/pprdr.asp", self.listener("http"))),
+                login_url: None,
+            },
+            dialects: "MSNP2-12".parse().unwrap(),
+            roles: vec![Role::Ns, Role::Sb, Role::Dispatch],
             features: features.iter().map(|f| f.to_string()).collect(),
             line_timeout_ms: 5000,
             provision: Provision {
@@ -172,9 +182,42 @@ fn shipped_cases() -> Vec<Case> {
     load_cases(&shipped_cases_dir()).unwrap()
 }
 
+/// How many cases run at once (each with its own fresh accounts, so they do
+/// not see each other).
+const PARALLEL_RUNS: usize = 4;
+
+/// Runs `cases` in [`PARALLEL_RUNS`] interleaved shares at once; returns the
+/// results in the order of `cases`.
+async fn run_parallel(manifest: &Manifest, cases: &[Case]) -> Vec<CaseResult> {
+    let tasks: Vec<_> = (0..PARALLEL_RUNS)
+        .map(|share| {
+            let manifest = manifest.clone();
+            let mine: Vec<Case> = cases
+                .iter()
+                .skip(share)
+                .step_by(PARALLEL_RUNS)
+                .cloned()
+                .collect();
+            tokio::spawn(async move { run_cases(&manifest, &mine).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.extend(task.await.unwrap());
+    }
+    // Back in case order (a case's dialects stay in order: the sort is stable).
+    let order: BTreeMap<&str, usize> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    results.sort_by_key(|r| order.get(r.case.as_str()).copied());
+    results
+}
+
 /// Runs `cases`, prints the summary, and fails naming every failed case.
 async fn check(server: &Server, manifest: &Manifest, cases: &[Case]) {
-    let results = run_cases(manifest, cases).await;
+    let results = run_parallel(manifest, cases).await;
     let summary = human_summary(&results);
     println!("{summary}");
     let failed: Vec<String> = results

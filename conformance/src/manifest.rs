@@ -405,14 +405,14 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dialect::Dialect;
 
     #[test]
     fn reads_the_shipped_example() {
         let text = include_str!("../manifests/msnpd.toml");
         let m = Manifest::from_toml(text).unwrap();
         assert_eq!(m.ns_addr(), "127.0.0.1:1863");
-        assert!(m.dialects.contains(Dialect::MSNP8));
+        assert_eq!(m.dialects.to_string(), "MSNP2-12");
+        assert_eq!(m.auth_methods(), vec![AuthMethod::Md5, AuthMethod::Ticket]);
         assert_eq!(m.roles, vec![Role::Ns, Role::Sb]);
         assert!(m.provision.command.is_some());
         assert_eq!(m.line_timeout(), Duration::from_secs(5));
@@ -423,7 +423,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "auth:         ticket, Passport 1.4 nexus http://127.0.0.1:1865/rdr/pprdr.asp"
+                "auth:         md5 ticket, Passport 1.4 nexus http://127.0.0.1:1865/rdr/pprdr.asp"
             ),
             "{text}"
         );

@@ -167,7 +167,7 @@ fn check_manifest_command() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains(": valid\n"), "{text}");
-    assert!(text.contains("dialects:     MSNP8\n"), "{text}");
+    assert!(text.contains("dialects:     MSNP2-12\n"), "{text}");
 
     let other = manifests.join("other-server.example.toml");
     let cases = fixtures().join("cases");

@@ -214,16 +214,52 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
             l.max_other_payload_bytes as u64,
         ),
         ("limits.outbox_lines", l.outbox_lines as u64),
+        ("limits.send_queue_bytes", l.send_queue_bytes as u64),
         ("limits.preauth_timeout_secs", l.preauth_timeout_secs),
         ("limits.idle_timeout_secs", l.idle_timeout_secs),
         (
             "limits.max_switchboard_users",
             l.max_switchboard_users as u64,
         ),
+        ("limits.max_connections", l.max_connections as u64),
+        (
+            "limits.max_connections_per_ip",
+            l.max_connections_per_ip as u64,
+        ),
+        ("limits.connects_per_ip", u64::from(l.connects_per_ip)),
+        ("limits.connect_window_secs", l.connect_window_secs),
+        (
+            "limits.login_failures_per_account",
+            u64::from(l.login_failures_per_account),
+        ),
+        (
+            "limits.login_failures_per_ip",
+            u64::from(l.login_failures_per_ip),
+        ),
+        (
+            "limits.login_failure_window_secs",
+            l.login_failure_window_secs,
+        ),
+        ("limits.commands_per_sec", u64::from(l.commands_per_sec)),
+        ("limits.command_burst", u64::from(l.command_burst)),
+        ("limits.invites_per_minute", u64::from(l.invites_per_minute)),
     ] {
         if value == 0 {
             bad(key, "must be greater than 0".into());
         }
+    }
+    if l.idle_timeout_secs != 0
+        && p.ping_interval_secs != 0
+        && l.idle_timeout_secs <= u64::from(p.ping_interval_secs)
+    {
+        bad(
+            "limits.idle_timeout_secs",
+            format!(
+                "{} must be greater than protocol.ping_interval_secs ({}), the PNG interval \
+                 QNG asks clients for",
+                l.idle_timeout_secs, p.ping_interval_secs
+            ),
+        );
     }
 
     // [offline]

@@ -3,10 +3,13 @@
 //! environment (`MSNPD__SECTION__KEY`) and `-O section.key=value`, in that order.
 
 pub mod loader;
+mod network;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub use network::{IpNet, IpNetError};
 
 /// The whole configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,25 +75,84 @@ pub struct ProtocolConfig {
     pub ping_interval_secs: u32,
 }
 
-/// `[limits]`
+/// `[limits]`: what one client, one address or one account may use. Every
+/// limit is enforced where it is cheapest to refuse; `docs/limits.md` lists
+/// what an offender sees and the test that pushes past each one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
-    /// Longest command line in bytes, CRLF included. Default 2048.
+    /// Longest command line in bytes, CRLF included; longer closes the
+    /// connection. Default 2048.
     pub max_line_bytes: usize,
-    /// Largest `MSG` payload in bytes. Default 1664 (what clients expect).
+    /// Largest `MSG` payload in bytes; larger gets `201` and a close.
+    /// Default 1664 (what clients expect).
     pub max_msg_payload_bytes: usize,
-    /// Largest payload of other payload verbs (`QRY`, `UUX`, ...). Default 8192.
+    /// Largest payload of other payload verbs (`QRY`, `UUX`, ...); larger gets
+    /// `201` and a close. Default 8192.
     pub max_other_payload_bytes: usize,
-    /// Most server lines queued for one connection before it is disconnected as
-    /// a slow reader. Default 1024.
+    /// Most events (presence, switchboard messages, ...) waiting for one
+    /// connection to take them up. A connection takes events up even while its
+    /// socket is full, so this fills only while it waits on the store; past it
+    /// the connection is closed as too slow. Default 1024.
     pub outbox_lines: usize,
-    /// Seconds a connection may stay unauthenticated. Default 60.
+    /// Most bytes waiting to be written to one connection (the send queue).
+    /// A reader that falls this far behind is disconnected; nobody waits for
+    /// it. Default 262144 (256 KiB; Ergo uses 96 KiB, InspIRCd a 1 MiB hard
+    /// sendq).
+    pub send_queue_bytes: usize,
+    /// Seconds a connection may stay unauthenticated. Default 60 (Ergo's
+    /// registration timeout).
     pub preauth_timeout_secs: u64,
-    /// Seconds without any command before a connection is closed. Default 300.
+    /// Seconds without a complete command before a connection is closed; must be
+    /// greater than `protocol.ping_interval_secs` (the `PNG` interval `QNG`
+    /// asks for). Default 300.
     pub idle_timeout_secs: u64,
     /// Most participants in one switchboard. Default 20.
     pub max_switchboard_users: usize,
+    /// Most open connections of the whole process, over the MSNP and HTTP
+    /// listeners (the admin listener is not counted, so a full server can still
+    /// be looked at). One more is accepted and closed at once. Default 16384
+    /// (keep it below the process's file descriptor limit).
+    pub max_connections: usize,
+    /// Most open connections from one IP address (IPv6: one /64), over all
+    /// listeners together. Default 64 (Ergo allows 16 per IRC user; an MSN
+    /// user holds a notification connection, one per conversation and short
+    /// HTTP logins).
+    pub max_connections_per_ip: usize,
+    /// New connections one IP address (IPv6: one /64) may open per
+    /// `connect_window_secs`, as a token bucket refilling evenly over the
+    /// window. Default 120.
+    pub connects_per_ip: u32,
+    /// The window of `connects_per_ip`, in seconds. Default 60.
+    pub connect_window_secs: u64,
+    /// Networks exempt from the per-IP limits (connections, connect rate and
+    /// failed logins per IP), e.g. a local TLS proxy through which every client
+    /// seems to come from one address. Default `["127.0.0.0/8", "::1/128"]`
+    /// (loopback, as Ergo exempts `localhost`).
+    pub exempt_networks: Vec<IpNet>,
+    /// Failed password logins (`USR MD5 S`, the HTTP login) one account may
+    /// have within `login_failure_window_secs`; after that its logins are
+    /// refused at once (`911` / `401`) without checking the password until the
+    /// window ends. Default 5 (fail2ban's `maxretry`).
+    pub login_failures_per_account: u32,
+    /// Failed logins (password or ticket) from one IP address (IPv6: one /64)
+    /// within `login_failure_window_secs`; after that, logins from it are
+    /// refused at once. Default 20.
+    pub login_failures_per_ip: u32,
+    /// The window of the failed-login limits, in seconds, counted from the first
+    /// failure in it. Default 600 (fail2ban's `findtime`).
+    pub login_failure_window_secs: u64,
+    /// Commands one connection may send per second, sustained (`OUT` is never
+    /// refused). A command over the rate is not run: it gets `800` (state
+    /// changes: `CHG`, `REA`, `PRP`, `UUX`, `BLP`, `GTC`) or `713`, and `PNG`
+    /// closes the connection. Default 50.
+    pub commands_per_sec: u32,
+    /// Commands one connection may send at once before `commands_per_sec`
+    /// applies. Default 100.
+    pub command_burst: u32,
+    /// Switchboard invitations (`CAL`) one account may send per minute, over all
+    /// its switchboards (also the burst); more get `713`. Default 30.
+    pub invites_per_minute: u32,
 }
 
 /// `[offline]`: messages for contacts who are not in the conversation, and
@@ -234,9 +296,21 @@ impl Default for LimitsConfig {
             max_msg_payload_bytes: 1664,
             max_other_payload_bytes: 8192,
             outbox_lines: 1024,
+            send_queue_bytes: 256 * 1024,
             preauth_timeout_secs: 60,
             idle_timeout_secs: 300,
             max_switchboard_users: 20,
+            max_connections: 16_384,
+            max_connections_per_ip: 64,
+            connects_per_ip: 120,
+            connect_window_secs: 60,
+            exempt_networks: vec![IpNet::LOOPBACK_V4, IpNet::LOOPBACK_V6],
+            login_failures_per_account: 5,
+            login_failures_per_ip: 20,
+            login_failure_window_secs: 600,
+            commands_per_sec: 50,
+            command_burst: 100,
+            invites_per_minute: 30,
         }
     }
 }

@@ -593,6 +593,7 @@ fn deliver(member: &Participant, event: Event) -> bool {
     match member.tx.try_send(event) {
         Ok(()) => true,
         Err(mpsc::error::TrySendError::Full(_)) => {
+            tracing::warn!(member = %member.email, "switchboard outbox full: closing slow member");
             member.close.cancel();
             false
         }

@@ -67,7 +67,13 @@ pub enum Reply {
     /// `INF trid MD5` (MSNP2–7).
     Inf { trid: TrId },
     /// `USR trid TWN S policy`: the string the client copies into its Passport request.
-    UsrTwnPolicy { trid: TrId, policy: String },
+    UsrTwnPolicy {
+        trid: TrId,
+        /// Unix time the policy was issued (`ct=`).
+        issued_at: u64,
+        /// Random value that makes each policy unique (`tpf=`).
+        nonce: u128,
+    },
     /// `USR trid MD5 S salt`.
     UsrMd5Salt { trid: TrId, salt: String },
     /// Notification login success: `USR trid OK email nick [verified [0]]` by dialect.

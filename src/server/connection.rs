@@ -1,10 +1,17 @@
 //! The connection actor: one task per client connection that `select!`s over the
 //! socket, the session's bounded event outbox, the shutdown signal and its
 //! timeouts. Reads go into a buffer that exists only while a frame is partial,
-//! and the write buffer is released after every flush, so an idle connection
+//! and the write buffer is released once it is written, so an idle connection
 //! holds no I/O buffers.
+//!
+//! Writes never make the actor wait: what the socket does not take stays in
+//! the send queue while the actor goes on taking events and commands, and a
+//! connection whose send queue grows past `limits.send_queue_bytes` is
+//! disconnected as a slow reader. Senders only ever `try_send` to the event
+//! queue, so nobody else slows down.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -15,7 +22,8 @@ use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 
-use super::gate::{self, ConnRole, Stage};
+use super::gate::{self, Asker, ConnRole, Stage};
+use super::limits::{CommandRate, Limits};
 use super::outbox::Outbox;
 use crate::core::events::Event;
 use crate::proto::{self, Command, Dialect, Frame, FrameLimits, MsnpCodec, ParseError, Reply};
@@ -24,8 +32,10 @@ use crate::proto::{self, Command, Dialect, Frame, FrameLimits, MsnpCodec, ParseE
 const READ_CHUNK: usize = 1024;
 /// Most queued events handled before one write.
 const EVENT_BATCH: usize = 64;
-/// How long one flush may take before the peer is treated as dead.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the send queue may make no progress before the peer is treated as dead.
+const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the last lines (an error, `OUT SSD`) may take to write before a close.
+const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A protocol session driven by the connection actor (notification or switchboard).
 pub trait Session: Send {
@@ -35,6 +45,11 @@ pub trait Session: Send {
     fn stage(&self) -> Stage;
     /// The negotiated dialect, once known.
     fn dialect(&self) -> Option<Dialect>;
+    /// The account this session acts for, where the gate applies per-account
+    /// limits (switchboard invitations). Default: none.
+    fn account(&self) -> Option<&str> {
+        None
+    }
     /// Handles one command the gate allowed.
     fn handle(
         &mut self,
@@ -54,14 +69,31 @@ pub trait Session: Send {
 }
 
 /// Per-connection settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     /// Frame limits for the decoder.
     pub frame: FrameLimits,
     /// Time allowed before authentication.
     pub preauth_timeout: Duration,
-    /// Time allowed without any command.
+    /// Time allowed without a complete command.
     pub idle_timeout: Duration,
+    /// Most bytes waiting to be written before the peer is disconnected.
+    pub send_queue_bytes: usize,
+    /// The server's shared limiters (command rate quota, invitations).
+    pub shared: Arc<Limits>,
+}
+
+/// Why the actor ended a connection (for the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The peer closed, or the socket failed.
+    Peer,
+    /// The session or the server asked for it.
+    Closed,
+    /// Pre-auth or idle timeout, or the send queue stalled.
+    Timeout,
+    /// The send queue grew past its limit.
+    SlowReader,
 }
 
 /// Runs one connection to its end.
@@ -77,17 +109,22 @@ pub async fn run<S: Session>(
     let _ = stream.set_nodelay(true);
     let mut codec = MsnpCodec::new(limits.frame);
     let mut out = Outbox::new(session.dialect().unwrap_or(Dialect::MSNP8));
+    let commands = limits.shared.command_rate();
     let mut rbuf = BytesMut::new();
     let started = Instant::now();
-    let mut last_activity = Instant::now();
+    let mut last_command = Instant::now();
+    let mut stalled_since: Option<Instant> = None;
     let mut shutting_down = false;
 
-    'conn: loop {
-        let deadline = if session.stage() == Stage::Authenticated {
-            last_activity + limits.idle_timeout
+    let end = 'conn: loop {
+        let mut deadline = if session.stage() == Stage::Authenticated {
+            last_command + limits.idle_timeout
         } else {
-            (started + limits.preauth_timeout).min(last_activity + limits.idle_timeout)
+            (started + limits.preauth_timeout).min(last_command + limits.idle_timeout)
         };
+        if let Some(since) = stalled_since {
+            deadline = deadline.min(since + WRITE_STALL_TIMEOUT);
+        }
         tokio::select! {
             biased;
             _ = shutdown.cancelled(), if !shutting_down => {
@@ -95,13 +132,15 @@ pub async fn run<S: Session>(
                 session.on_shutdown(&mut out);
                 out.close();
             }
-            _ = close.cancelled() => {
-                tracing::debug!(%peer, "session closed by the server");
-                break 'conn;
+            _ = close.cancelled() => break 'conn End::Closed,
+            ready = stream.writable(), if out.has_pending() => {
+                if ready.is_err() {
+                    break 'conn End::Peer;
+                }
             }
             Some(event) = events.recv() => {
                 session.on_event(event, &mut out).await;
-                // Drain what else is queued so one write carries a burst.
+                // Take what else is queued so one write carries a burst.
                 for _ in 0..EVENT_BATCH {
                     match events.try_recv() {
                         Ok(event) => session.on_event(event, &mut out).await,
@@ -111,22 +150,23 @@ pub async fn run<S: Session>(
             }
             ready = stream.readable() => {
                 if ready.is_err() {
-                    break 'conn;
+                    break 'conn End::Peer;
                 }
                 if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
                     rbuf.reserve(READ_CHUNK);
                 }
                 match stream.try_read_buf(&mut rbuf) {
-                    Ok(0) => break 'conn,
+                    Ok(0) => break 'conn End::Peer,
                     Ok(_) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue 'conn,
-                    Err(_) => break 'conn,
+                    Err(_) => break 'conn End::Peer,
                 }
-                last_activity = Instant::now();
                 loop {
                     match codec.decode(&mut rbuf) {
                         Ok(Some(frame)) => {
-                            dispatch(&mut session, frame, &mut out).await;
+                            last_command = Instant::now();
+                            dispatch(&mut session, frame, &mut out, &commands, &limits.shared)
+                                .await;
                             if out.is_closing() {
                                 break;
                             }
@@ -146,30 +186,73 @@ pub async fn run<S: Session>(
                     rbuf = BytesMut::new();
                 }
             }
-            _ = tokio::time::sleep_until(deadline) => {
-                tracing::debug!(%peer, "timeout");
-                break 'conn;
+            _ = tokio::time::sleep_until(deadline) => break 'conn End::Timeout,
+        }
+        // Write what the socket takes now, without waiting for it.
+        let before = out.pending_len();
+        loop {
+            if !out.has_pending() {
+                break;
+            }
+            match stream.try_write(out.pending()) {
+                Ok(0) => break 'conn End::Peer,
+                Ok(n) => out.advance(n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => break 'conn End::Peer,
             }
         }
-        if out.has_pending() {
-            match tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(out.pending())).await {
-                Ok(Ok(())) => out.written(),
-                _ => break 'conn,
-            }
+        stalled_since = match (out.has_pending(), out.pending_len() < before) {
+            (false, _) => None,
+            (true, true) => Some(Instant::now()),
+            (true, false) => stalled_since.or_else(|| Some(Instant::now())),
+        };
+        if out.pending_len() > limits.send_queue_bytes {
+            break 'conn End::SlowReader;
         }
         if out.is_closing() {
-            break 'conn;
+            if out.has_pending() {
+                let flush = stream.write_all(out.pending());
+                if let Ok(Ok(())) = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await {
+                    out.written();
+                }
+            }
+            break 'conn End::Closed;
         }
+    };
+    match end {
+        End::SlowReader => tracing::warn!(
+            %peer,
+            queued = out.pending_len(),
+            limit = limits.send_queue_bytes,
+            "send queue over its limit: disconnecting a slow reader"
+        ),
+        End::Timeout => tracing::debug!(%peer, "timeout"),
+        End::Peer | End::Closed => tracing::debug!(%peer, ?end, "connection ended"),
     }
     session.on_close().await;
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+    if end != End::SlowReader {
+        let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+    }
 }
 
-/// Parses a frame, asks the gate, and hands the command to the session.
-async fn dispatch<S: Session>(session: &mut S, frame: Frame, out: &mut Outbox) {
+/// Charges the command rate, parses a frame, asks the gate, and hands the
+/// command to the session.
+async fn dispatch<S: Session>(
+    session: &mut S,
+    frame: Frame,
+    out: &mut Outbox,
+    commands: &CommandRate,
+    shared: &Limits,
+) {
+    let verb = frame.line.split(' ').next().unwrap_or_default();
+    let within_rate = gate::charge(verb, commands);
     let dialect = session.dialect();
     let command = match proto::parse(dialect, &frame) {
         Ok(command) => command,
+        Err(_) if !within_rate => {
+            out.close();
+            return;
+        }
         Err(ParseError::Syntax { trid }) => {
             out.send(Reply::Error {
                 code: proto::ErrorCode::SyntaxError,
@@ -185,7 +268,13 @@ async fn dispatch<S: Session>(session: &mut S, frame: Frame, out: &mut Outbox) {
             return;
         }
     };
-    if let Err(code) = gate::check(session.role(), session.stage(), dialect, command.verb()) {
+    let asker = Asker {
+        role: session.role(),
+        stage: session.stage(),
+        dialect,
+        account: session.account(),
+    };
+    if let Err(code) = gate::admit(&asker, command.verb(), within_rate, &shared.invites) {
         match command.trid() {
             Some(trid) => out.send(Reply::Error { code, trid }),
             None => out.close(),
@@ -193,4 +282,148 @@ async fn dispatch<S: Session>(session: &mut S, frame: Frame, out: &mut Outbox) {
         return;
     }
     session.handle(command, out).await;
+}
+
+#[cfg(test)]
+mod tests {
+    //! The event-queue bound (`limits.outbox_lines`) with the real actor: a
+    //! session blocked in a handler (as on a slow store) while events arrive.
+
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio::sync::{Notify, oneshot};
+
+    use super::*;
+    use crate::config::LimitsConfig;
+    use crate::core::lists::Privacy;
+    use crate::core::presence::Status;
+    use crate::core::registry::{SessionHandle, SharedState};
+
+    /// A logged-in notification session whose handler waits for `release`
+    /// (after saying so on `entered`) and which writes `BYE email` per event.
+    struct Blocking {
+        entered: Option<oneshot::Sender<()>>,
+        release: Arc<Notify>,
+    }
+
+    impl Session for Blocking {
+        fn role(&self) -> ConnRole {
+            ConnRole::Notification
+        }
+        fn stage(&self) -> Stage {
+            Stage::Authenticated
+        }
+        fn dialect(&self) -> Option<Dialect> {
+            Dialect::new(8)
+        }
+        async fn handle(&mut self, _command: Command, _out: &mut Outbox) {
+            if let Some(entered) = self.entered.take() {
+                let _ = entered.send(());
+            }
+            self.release.notified().await;
+        }
+        async fn on_event(&mut self, event: Event, out: &mut Outbox) {
+            if let Event::Left { email, idle } = event {
+                out.send(Reply::Bye { email, idle });
+            }
+        }
+        fn on_shutdown(&mut self, _out: &mut Outbox) {}
+        async fn on_close(&mut self) {}
+    }
+
+    fn left(email: &str) -> Event {
+        Event::Left {
+            email: email.into(),
+            idle: false,
+        }
+    }
+
+    /// Starts an actor with an event queue of `capacity` on a fresh socket pair.
+    async fn start(
+        capacity: usize,
+        entered: oneshot::Sender<()>,
+        release: Arc<Notify>,
+    ) -> (TcpStream, SessionHandle) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, peer) = listener.accept().await.unwrap();
+        let (tx, rx) = mpsc::channel(capacity);
+        let close = CancellationToken::new();
+        let handle = SessionHandle {
+            id: 1,
+            tx,
+            close: close.clone(),
+            shared: Arc::new(Mutex::new(SharedState {
+                status: Status::Online,
+                nick: "n".into(),
+                capabilities: 0,
+                msn_object: None,
+                personal_message: None,
+                privacy: Privacy::AllowAll,
+                lists: HashMap::new(),
+            })),
+        };
+        let config = LimitsConfig::default();
+        let limits = ConnectionLimits {
+            frame: FrameLimits {
+                max_line: config.max_line_bytes,
+                max_msg_payload: config.max_msg_payload_bytes,
+                max_other_payload: config.max_other_payload_bytes,
+            },
+            preauth_timeout: Duration::from_secs(600),
+            idle_timeout: Duration::from_secs(600),
+            send_queue_bytes: config.send_queue_bytes,
+            shared: Arc::new(Limits::new(&config)),
+        };
+        let session = Blocking {
+            entered: Some(entered),
+            release,
+        };
+        tokio::spawn(run(
+            server,
+            peer,
+            session,
+            rx,
+            close,
+            CancellationToken::new(),
+            limits,
+        ));
+        (client, handle)
+    }
+
+    #[tokio::test]
+    async fn a_full_event_queue_closes_only_its_connection() {
+        let release = Arc::new(Notify::new());
+        let (entered, entered_rx) = oneshot::channel();
+        let (mut offender, offender_handle) = start(1, entered, Arc::clone(&release)).await;
+        let (bystander_entered, _) = oneshot::channel();
+        let (mut bystander, bystander_handle) =
+            start(1, bystander_entered, Arc::new(Notify::new())).await;
+
+        // The offender's actor is busy in a handler...
+        offender.write_all(b"CHG 1 NLN 0\r\n").await.unwrap();
+        entered_rx.await.unwrap();
+        // ...so its queue of one fills, and the next event closes it.
+        assert!(offender_handle.deliver(left("x@x.org")));
+        assert!(!offender_handle.deliver(left("y@x.org")));
+        assert!(offender_handle.close.is_cancelled());
+        release.notify_one();
+        let mut rest = Vec::new();
+        offender.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty(), "{rest:?}");
+
+        // The bystander's events flow as before.
+        for email in ["a@x.org", "b@x.org"] {
+            assert!(bystander_handle.deliver(left(email)));
+            let mut buf = vec![0u8; "BYE a@x.org\r\n".len()];
+            bystander.read_exact(&mut buf).await.unwrap();
+            assert_eq!(buf, format!("BYE {email}\r\n").as_bytes());
+        }
+        assert!(!bystander_handle.close.is_cancelled());
+    }
 }

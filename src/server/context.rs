@@ -1,9 +1,10 @@
 //! What every connection of the running server shares: configuration, store,
-//! router, switchboard hub, ticket key, offline-message state and the advertised
-//! addresses.
+//! router, switchboard hub, ticket key, limiters, offline-message state and the
+//! advertised addresses.
 
 use std::sync::Arc;
 
+use super::limits::Limits;
 use crate::config::Config;
 use crate::core::auth::TicketKey;
 use crate::core::switchboard::SwitchboardHub;
@@ -27,6 +28,8 @@ pub struct ServerContext {
     pub tickets: TicketKey,
     /// `host:port` clients are sent to for switchboards (`XFR SB`, `RNG`).
     pub sb_addr: String,
+    /// The shared limiters (connections, logins, rates).
+    pub limits: Arc<Limits>,
     /// Message clock and the offline deliveries in progress.
     pub offline: OfflineState,
 }

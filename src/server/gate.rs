@@ -1,7 +1,10 @@
 //! The gate: ONE table that says, for every verb, which roles accept it, in which
-//! session stage, and in which dialects. Connections ask the gate before the
-//! handler's exhaustive `match` runs.
+//! session stage, and in which dialects, plus the rate budgets a command is
+//! charged against (commands per connection, invitations per account).
+//! Connections ask the gate ([`charge`], then [`admit`]) before the handler's
+//! exhaustive `match` runs.
 
+use super::limits::{CommandRate, InviteLimiter};
 use crate::proto::{Dialect, ErrorCode};
 
 /// Which protocol role a connection plays.
@@ -147,9 +150,111 @@ pub fn check(
     })
 }
 
+/// Verbs that change what others see of the user (status, names, privacy):
+/// over the command rate they get `800` ("changing too rapidly"), as MSN
+/// answered status and name changes that came too fast.
+const STATE_CHANGES: [&str; 6] = ["CHG", "REA", "PRP", "UUX", "BLP", "GTC"];
+
+/// Charges one command line against its connection's budget and says whether
+/// it is within the rate. Every line costs one token, even one that will not
+/// parse, except `OUT`: leaving is always allowed.
+pub fn charge(verb: &str, commands: &CommandRate) -> bool {
+    verb.eq_ignore_ascii_case("OUT") || commands.allow()
+}
+
+/// The connection asking the gate.
+#[derive(Debug, Clone, Copy)]
+pub struct Asker<'a> {
+    /// Its role.
+    pub role: ConnRole,
+    /// Its session stage.
+    pub stage: Stage,
+    /// Its dialect, once known.
+    pub dialect: Option<Dialect>,
+    /// The account it acts for, where per-account limits apply.
+    pub account: Option<&'a str>,
+}
+
+/// The whole decision on a parsed command: `within_rate` is what [`charge`]
+/// said for its line. `Err` carries the numeric error (a command without a
+/// TrID that is refused closes the connection instead):
+///
+/// - over the command rate: `800` for state changes ([`STATE_CHANGES`]), else
+///   `713` ("user too active");
+/// - not allowed by the table: as [`check`];
+/// - `CAL` over the account's invitations per minute: `713` ("calling too rapidly").
+pub fn admit(
+    asker: &Asker<'_>,
+    verb: &str,
+    within_rate: bool,
+    invites: &InviteLimiter,
+) -> Result<(), ErrorCode> {
+    if !within_rate {
+        return Err(if STATE_CHANGES.contains(&verb) {
+            ErrorCode::ChangingTooRapidly
+        } else {
+            ErrorCode::CallingTooRapidly
+        });
+    }
+    check(asker.role, asker.stage, asker.dialect, verb)?;
+    if verb == "CAL"
+        && let Some(account) = asker.account
+        && !invites.allow(account)
+    {
+        return Err(ErrorCode::CallingTooRapidly);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    use std::num::NonZeroU32;
+
+    use governor::Quota;
+
     use super::*;
+
+    #[test]
+    fn rates() {
+        let n = |v| NonZeroU32::new(v).unwrap();
+        let commands = CommandRate::new(Quota::per_hour(n(1)).allow_burst(n(2)));
+        assert!(charge("CHG", &commands));
+        assert!(charge("CAL", &commands));
+        assert!(!charge("CHG", &commands));
+        assert!(charge("OUT", &commands));
+        assert!(charge("out", &commands));
+        let invites = InviteLimiter::new(Quota::per_hour(n(1)));
+        let sb = Asker {
+            role: ConnRole::Switchboard,
+            stage: Stage::Authenticated,
+            dialect: Dialect::new(8),
+            account: Some("a@x.org"),
+        };
+        assert_eq!(
+            admit(&sb, "CHG", false, &invites),
+            Err(ErrorCode::ChangingTooRapidly)
+        );
+        assert_eq!(
+            admit(&sb, "MSG", false, &invites),
+            Err(ErrorCode::CallingTooRapidly)
+        );
+        assert_eq!(admit(&sb, "MSG", true, &invites), Ok(()));
+        // A refused command does not use an invitation.
+        assert_eq!(
+            admit(&sb, "FOO", true, &invites),
+            Err(ErrorCode::SyntaxError)
+        );
+        assert_eq!(admit(&sb, "CAL", true, &invites), Ok(()));
+        assert_eq!(
+            admit(&sb, "CAL", true, &invites),
+            Err(ErrorCode::CallingTooRapidly)
+        );
+        let other = Asker {
+            account: Some("b@x.org"),
+            ..sb
+        };
+        assert_eq!(admit(&other, "CAL", true, &invites), Ok(()));
+    }
 
     fn msnp(v: u8) -> Option<Dialect> {
         Dialect::new(v)

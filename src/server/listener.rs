@@ -1,20 +1,33 @@
-//! Accept loops for the MSNP roles: each accepted socket gets its own connection
-//! task. Accept errors (such as running out of file descriptors) back off
-//! briefly instead of spinning, and the loop stops on shutdown.
+//! Accept loops for the MSNP roles: each accepted socket is first admitted by
+//! the connection limiter (connect rate and open connections per IP, the global
+//! cap; one over gets `600 0` and is closed at once, before any task or buffer
+//! exists for it), then gets its own connection task. Accept errors (such as
+//! running out of file descriptors) back off briefly instead of spinning, and
+//! the loop stops on shutdown.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::connection::{self, ConnectionLimits};
 use super::context::ServerContext;
+use super::limits::{ListenerKind, Refusal};
 use super::ns::NsSession;
 use super::sb::SbSession;
 use crate::proto::FrameLimits;
+
+/// Pause after a failed `accept` (e.g. `EMFILE`, out of file descriptors)
+/// before trying again; existing connections keep being served meanwhile.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What a refused MSNP connection is told before the close: `600` ("server
+/// busy") with TrID 0, since the client has sent nothing yet.
+const REFUSAL_LINE: &[u8] = b"600 0\r\n";
 
 /// What an MSNP listener serves.
 #[derive(Debug, Clone)]
@@ -43,6 +56,8 @@ pub fn connection_limits(ctx: &ServerContext) -> ConnectionLimits {
         },
         preauth_timeout: Duration::from_secs(l.preauth_timeout_secs),
         idle_timeout: Duration::from_secs(l.idle_timeout_secs),
+        send_queue_bytes: l.send_queue_bytes,
+        shared: Arc::clone(&ctx.limits),
     }
 }
 
@@ -64,7 +79,16 @@ pub async fn run(
             Ok(pair) => pair,
             Err(error) => {
                 tracing::warn!(%error, "accept failed; backing off");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                }
+            }
+        };
+        let permit = match ctx.limits.connections.admit(peer.ip(), ListenerKind::Msnp) {
+            Ok(permit) => permit,
+            Err(refusal) => {
+                refuse(stream, peer, refusal);
                 continue;
             }
         };
@@ -72,12 +96,14 @@ pub async fn run(
         let close = CancellationToken::new();
         let ctx = Arc::clone(&ctx);
         let shutdown = shutdown.clone();
+        let limits = limits.clone();
         match &role {
             MsnpRole::Notification => {
                 let session = NsSession::notification(ctx, peer, tx, close.clone());
-                tracker.spawn(connection::run(
-                    stream, peer, session, rx, close, shutdown, limits,
-                ));
+                tracker.spawn(async move {
+                    let _permit = permit;
+                    connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+                });
             }
             MsnpRole::Dispatch { ns_addr, own_addr } => {
                 let session = NsSession::dispatch(
@@ -88,16 +114,25 @@ pub async fn run(
                     tx,
                     close.clone(),
                 );
-                tracker.spawn(connection::run(
-                    stream, peer, session, rx, close, shutdown, limits,
-                ));
+                tracker.spawn(async move {
+                    let _permit = permit;
+                    connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+                });
             }
             MsnpRole::Switchboard => {
                 let session = SbSession::new(ctx, peer, tx, close.clone());
-                tracker.spawn(connection::run(
-                    stream, peer, session, rx, close, shutdown, limits,
-                ));
+                tracker.spawn(async move {
+                    let _permit = permit;
+                    connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+                });
             }
         }
     }
+}
+
+/// Tells a refused client why in one best-effort write (a fresh socket's send
+/// buffer always has room) and closes it; nothing waits on the client.
+fn refuse(stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
+    tracing::debug!(%peer, %refusal, "connection refused");
+    let _ = stream.try_write(REFUSAL_LINE);
 }

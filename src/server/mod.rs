@@ -1,11 +1,12 @@
 //! Glue between the codec and the domain: listeners, the connection actor, the
-//! gate, the role handlers (notification, switchboard, HTTP) and offline
-//! delivery.
+//! gate, the shared limiters, the role handlers (notification, switchboard,
+//! HTTP) and offline delivery.
 
 pub mod connection;
 pub mod context;
 pub mod gate;
 pub mod http;
+pub mod limits;
 pub mod listener;
 pub mod ns;
 pub mod offline;

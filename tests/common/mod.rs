@@ -32,6 +32,8 @@ pub struct Server {
     /// Listener name → `ip:port`.
     pub addrs: HashMap<String, String>,
     overrides: Vec<String>,
+    /// The open-file limit it was started with, if any.
+    fd_limit: Option<u32>,
 }
 
 impl Server {
@@ -45,6 +47,23 @@ impl Server {
 
     /// Starts msnpd on the given store URL.
     pub fn start_with_store(dir: tempfile::TempDir, store_url: &str, extra: &[&str]) -> Server {
+        Self::launch(dir, store_url, extra, None)
+    }
+
+    /// Starts msnpd (SQLite store) allowed at most `fds` open file descriptors,
+    /// through `sh -c 'ulimit -n FDS && exec msnpd ...'` (the child is msnpd itself).
+    pub fn start_with_fd_limit(fds: u32, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("msnpd.sqlite");
+        Self::launch(dir, &format!("sqlite://{}", db.display()), extra, Some(fds))
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        store_url: &str,
+        extra: &[&str],
+        fd_limit: Option<u32>,
+    ) -> Server {
         let mut overrides = vec![
             format!("store.url={store_url}"),
             "listeners.ns.bind=127.0.0.1:0".to_string(),
@@ -53,14 +72,23 @@ impl Server {
             "listeners.admin.bind=127.0.0.1:0".to_string(),
         ];
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        Self::spawn(dir, overrides)
+        Self::spawn(dir, overrides, fd_limit)
     }
 
     /// Runs `msnpd -O ... serve` in `dir` and waits for its ready file.
-    fn spawn(dir: tempfile::TempDir, overrides: Vec<String>) -> Server {
+    fn spawn(dir: tempfile::TempDir, overrides: Vec<String>, fd_limit: Option<u32>) -> Server {
         let ready: PathBuf = dir.path().join("ready.json");
         let _ = std::fs::remove_file(&ready);
-        let mut cmd = Command::new(msnpd_bin());
+        let mut cmd = match fd_limit {
+            None => Command::new(msnpd_bin()),
+            Some(fds) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {fds} && exec \"$0\" \"$@\""))
+                    .arg(msnpd_bin());
+                sh
+            }
+        };
         for o in &overrides {
             cmd.arg("-O").arg(o);
         }
@@ -85,6 +113,7 @@ impl Server {
             dir: Some(dir),
             addrs,
             overrides,
+            fd_limit,
         }
     }
 
@@ -92,12 +121,13 @@ impl Server {
     /// exit) and starts a new process on the same store with the same
     /// settings; its listeners get new ports.
     pub fn restart(mut self) -> Server {
-        let status = self.terminate();
+        let status = self.terminate_and_wait();
         assert!(status.success(), "msnpd exited with {status}");
         let dir = self.dir.take().expect("server directory");
         let overrides = std::mem::take(&mut self.overrides);
+        let fd_limit = self.fd_limit;
         drop(self);
-        Self::spawn(dir, overrides)
+        Self::spawn(dir, overrides, fd_limit)
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
@@ -177,6 +207,86 @@ impl Server {
         c
     }
 
+    /// Runs `msnpd [-O ...] ARGS` against the same store without asserting
+    /// success; returns the whole output (status, stdout, stderr).
+    pub fn cli_output(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new(msnpd_bin());
+        for o in &self.overrides {
+            cmd.arg("-O").arg(o);
+        }
+        cmd.args(args).output().expect("run msnpd cli")
+    }
+
+    /// Logs `email` in and downloads its list (`SYN 5 0`), draining the list
+    /// lines; the user has not set a status yet.
+    pub fn online(&self, email: &str) -> Client {
+        let mut c = self.login8(email);
+        c.send("SYN 5 0");
+        let syn = c.expect_prefix("SYN 5 ");
+        let parts: Vec<&str> = syn.split(' ').collect();
+        let contacts: usize = parts[3].parse().unwrap();
+        let groups: usize = parts[4].parse().unwrap();
+        for _ in 0..(2 + contacts + groups) {
+            c.line();
+        }
+        c
+    }
+
+    /// The Passport 1.4 sign-in a real MSN Messenger 5 performs: ask the nexus where
+    /// to log in, send the credentials with the server's policy to `DALogin`, and
+    /// return the `from-PP` ticket, or the HTTP status on failure.
+    pub fn passport_login(&self, email: &str, password: &str, policy: &str) -> Result<String, u16> {
+        let nexus = http_get(self.addr("http"), "/rdr/pprdr.asp", &[]);
+        assert_eq!(nexus.status, 200);
+        let urls = nexus.header("PassportURLs").expect("PassportURLs header");
+        let da_login = urls
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("DALogin="))
+            .expect("DALogin");
+        let without_scheme = da_login.strip_prefix("http://").unwrap_or(da_login);
+        let (host, path) = without_scheme.split_at(without_scheme.find('/').unwrap());
+        assert_eq!(host, self.addr("http"));
+        let authorization = format!(
+            "Passport1.4 OrgVerb=GET,OrgURL=http%3A%2F%2Fmessenger%2Emsn%2Ecom,sign-in={},pwd={},{policy}",
+            percent_encode(email),
+            percent_encode(password)
+        );
+        let resp = http_get(
+            host,
+            path,
+            &[("Authorization", &authorization), ("User-Agent", "MSMSGS")],
+        );
+        if resp.status != 200 {
+            let challenge = resp.header("WWW-Authenticate").unwrap_or_default();
+            assert!(challenge.contains("da-status=failed"), "{challenge}");
+            return Err(resp.status);
+        }
+        let info = resp
+            .header("Authentication-Info")
+            .expect("Authentication-Info");
+        let start = info.find("from-PP='").expect("from-PP") + "from-PP='".len();
+        let len = info[start..].find('\'').expect("closing quote");
+        Ok(info[start..start + len].to_string())
+    }
+
+    /// Sends SIGTERM without waiting for the process to exit.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").arg("-TERM").arg(&pid).status();
+    }
+
+    /// Waits (bounded) for the process to exit and returns its status.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "msnpd did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Logs `email` in over an MD5 dialect (`dialect` in 2..=7) the way that
     /// generation of clients does: `VER` (offering what such a client offers),
     /// `INF`, `CVR` only from MSNP4 on (MSN 1.x/2.x may not send it), then
@@ -237,11 +347,11 @@ impl Server {
 
     /// Stops the server with SIGTERM and returns its exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
-        self.terminate()
+        self.terminate_and_wait()
     }
 
-    /// Sends SIGTERM and waits for the process to exit.
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM and waits (bounded) for the process to exit.
+    fn terminate_and_wait(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").arg("-TERM").arg(&pid).status();
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -262,6 +372,78 @@ impl Drop for Server {
     }
 }
 
+/// Makes `a` and `b` watch each other: both add the other to FL (group 0) with
+/// TrID `trid`, and each sees the reverse-list notification.
+pub fn befriend(a: &mut Client, a_email: &str, b: &mut Client, b_email: &str, trid: u32) {
+    a.send(&format!("ADD {trid} FL {b_email} {b_email} 0"));
+    a.expect_prefix(&format!("ADD {trid} FL "));
+    b.expect_prefix("ADD 0 RL ");
+    b.send(&format!("ADD {trid} FL {a_email} {a_email} 0"));
+    b.expect_prefix(&format!("ADD {trid} FL "));
+    a.expect_prefix("ADD 0 RL ");
+}
+
+/// Percent-encodes everything but ASCII letters, digits and `-_.`.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// A raw HTTP/1.1 response.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header lines as `(name, value)`, in order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `GET path` to `addr` over a fresh connection (with `Connection: close`
+/// and the extra header lines given) and reads the whole response head.
+pub fn http_get(addr: &str, path: &str, extra_headers: &[(&str, &str)]) -> HttpResponse {
+    let mut stream = TcpStream::connect(addr).expect("connect http");
+    stream.set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in extra_headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read http response");
+    let text = String::from_utf8_lossy(&raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        .collect();
+    HttpResponse { status, headers }
+}
+
 /// A raw MSNP client over a blocking socket.
 pub struct Client {
     reader: BufReader<TcpStream>,
@@ -271,7 +453,17 @@ pub struct Client {
 impl Client {
     /// Connects to `addr`.
     pub fn connect(addr: &str) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// Connects to `addr` from the local address `source` (any 127.x.y.z works
+    /// on loopback), so tests can act as several client addresses.
+    pub fn connect_from(source: &str, addr: &str) -> Client {
+        Client::from_stream(connect_from(source, addr))
+    }
+
+    /// A client over an open stream.
+    pub fn from_stream(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
         let writer = stream.try_clone().unwrap();
         Client {
@@ -280,11 +472,40 @@ impl Client {
         }
     }
 
+    /// Another handle on the socket, for writing from a second thread.
+    pub fn writer(&self) -> TcpStream {
+        self.writer.try_clone().unwrap()
+    }
+
+    /// Reads and discards everything until the server closes the connection;
+    /// returns how many bytes came.
+    pub fn drain_to_eof(&mut self) -> usize {
+        let mut total = 0;
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.reader.read(&mut buf) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return total,
+                Err(e) => panic!("expected the connection to end, got error {e}"),
+            }
+        }
+    }
+
     /// Sends one line (CRLF added).
     pub fn send(&mut self, line: &str) {
         self.writer
             .write_all(format!("{line}\r\n").as_bytes())
             .unwrap();
+    }
+
+    /// Sends raw bytes one at a time, each in its own segment.
+    pub fn send_bytewise(&mut self, bytes: &[u8]) {
+        self.writer.set_nodelay(true).unwrap();
+        for b in bytes {
+            self.writer.write_all(std::slice::from_ref(b)).unwrap();
+            self.writer.flush().unwrap();
+        }
     }
 
     /// Sends raw bytes.
@@ -307,6 +528,37 @@ impl Client {
         assert!(line.ends_with("\r\n"), "line without CRLF: {line:?}");
         line.truncate(line.len() - 2);
         line
+    }
+
+    /// Reads a line if one starts arriving within `wait` (for polling loops that
+    /// must keep a connection active); a line that has started is read in full.
+    pub fn line_within(&mut self, wait: Duration) -> Option<String> {
+        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
+        let mut line = String::new();
+        let first = self.reader.read_line(&mut line);
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(LINE_TIMEOUT))
+            .unwrap();
+        match first {
+            Ok(0) => panic!("connection closed while polling for a line"),
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if line.is_empty() {
+                    return None;
+                }
+                self.reader.read_line(&mut line).expect("rest of line");
+            }
+            Err(e) => panic!("read error while polling: {e}"),
+        }
+        assert!(line.ends_with("\r\n"), "line without CRLF: {line:?}");
+        line.truncate(line.len() - 2);
+        Some(line)
     }
 
     /// Reads a line and asserts it equals `expected`.
@@ -384,4 +636,23 @@ pub fn md5_client_offer(dialect: u8) -> String {
 pub fn md5_hex(text: &str) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(text.as_bytes()))
+}
+
+/// A blocking TCP connection to `addr` from local address `source` (bound
+/// before connecting, which `std` cannot do alone).
+pub fn connect_from(source: &str, addr: &str) -> TcpStream {
+    let source: std::net::SocketAddr = format!("{source}:0").parse().unwrap();
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    let stream = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(source).unwrap();
+        let stream = socket.connect(addr).await.expect("connect");
+        stream.into_std().unwrap()
+    });
+    stream.set_nonblocking(false).unwrap();
+    stream
 }

@@ -706,6 +706,38 @@ mod tests {
     }
 
     #[test]
+    fn guards_take_dialect_sets() {
+        let case = parse(
+            "[MSNP2-7] @alice > ADD $trid FL ${bob} ${bob}\n\
+             [MSNP10+] @alice > ADC $trid FL N=${bob}\n\
+             [MSNP5-6,MSNP9-MSNP10] @alice > PNG\n\
+             [MSNP8 MSNP12] unordered {\n\
+             [MSNP12] @alice < QNG *\n\
+             }\n",
+        )
+        .unwrap();
+        let applies = |i: usize| -> Vec<u8> {
+            (2..=12)
+                .filter(|v| case.steps[i].applies_to(Dialect::new(*v).unwrap()))
+                .collect()
+        };
+        assert_eq!(applies(0), vec![2, 3, 4, 5, 6, 7]);
+        assert_eq!(applies(1), vec![10, 11, 12]);
+        assert_eq!(applies(2), vec![5, 6, 9, 10]);
+        assert_eq!(applies(3), vec![8, 12]);
+        match &case.steps[3].kind {
+            StepKind::Unordered(items) => {
+                let guard = items[0].guard.as_ref().unwrap();
+                assert!(guard.contains(Dialect::new(12).unwrap()));
+                assert!(!guard.contains(Dialect::MSNP8));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(parse("[MSNP7-2] @alice > PNG\n").is_err());
+        assert!(parse("[] @alice > PNG\n").is_err());
+    }
+
+    #[test]
     fn parses_payload_blocks() {
         let case = parse(
             "@alice > MSG $trid A <<\nMIME-Version: 1.0\n\n..dot\n.\n\

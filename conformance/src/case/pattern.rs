@@ -2,9 +2,11 @@
 //!
 //! A line pattern is a list of whitespace-separated tokens, each one of:
 //! `*` (any one token), `**` (the rest of the line, zero or more tokens; last
-//! only), `{name}` (any one token, captured as variable `name`), `\text`
-//! (the literal `text`, e.g. `\*`), or a [`Template`] that must render to
-//! exactly the server's token.
+//! only), `{name}` (any one token, captured as variable `name`),
+//! `PREFIX{name}` / `PREFIX*` (a token that starts with the literal `PREFIX`,
+//! which has no `$`, `*`, `{` or `}`; the rest is captured / anything, e.g.
+//! `C={guid}`), `\text` (the literal `text`, e.g. `\*`), or a [`Template`]
+//! that must render to exactly the server's token.
 
 use crate::case::template::{Env, RenderError, Template, is_var_name};
 
@@ -31,6 +33,10 @@ pub enum TokenPat {
     Rest,
     /// `{name}`: any one token, captured.
     Capture(String),
+    /// `PREFIX{name}`: a token starting with `PREFIX`; the rest is captured.
+    PrefixCapture(String, String),
+    /// `PREFIX*`: a token starting with `PREFIX`.
+    PrefixAny(String),
     /// Must equal the rendered template.
     Literal(Template),
 }
@@ -69,18 +75,13 @@ impl LinePattern {
             } else if let Some(escaped) = word.strip_prefix('\\') {
                 TokenPat::Literal(Template::parse(&escaped.replace('$', "$$"))?)
             } else if let Some(name) = word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
-                if !is_var_name(name) || name.contains('.') {
-                    return Err(format!(
-                        "`{{{name}}}` is not a valid capture (letters, digits, `_`, `-`)"
-                    ));
-                }
-                if tokens
-                    .iter()
-                    .any(|t| matches!(t, TokenPat::Capture(n) if n == name))
-                {
-                    return Err(format!("`{{{name}}}` is captured twice in one line"));
-                }
+                check_capture(name, &tokens)?;
                 TokenPat::Capture(name.to_string())
+            } else if let Some((prefix, name)) = prefix_capture(word) {
+                check_capture(name, &tokens)?;
+                TokenPat::PrefixCapture(prefix.to_string(), name.to_string())
+            } else if let Some(prefix) = word.strip_suffix('*').filter(|p| is_plain_prefix(p)) {
+                TokenPat::PrefixAny(prefix.to_string())
             } else {
                 TokenPat::Literal(Template::parse(word).map_err(|e| format!("`{word}`: {e}"))?)
             };
@@ -115,7 +116,7 @@ impl LinePattern {
         self.tokens
             .iter()
             .filter_map(|t| match t {
-                TokenPat::Capture(n) => Some(n.as_str()),
+                TokenPat::Capture(n) | TokenPat::PrefixCapture(_, n) => Some(n.as_str()),
                 _ => None,
             })
             .collect()
@@ -157,6 +158,13 @@ impl LinePattern {
                 (TokenPat::Capture(name), Some(value)) => {
                     captures.push((name.clone(), (*value).to_string()));
                 }
+                (TokenPat::PrefixCapture(prefix, name), Some(value)) => {
+                    let rest = strip_token_prefix(i, prefix, value)?;
+                    captures.push((name.clone(), rest.to_string()));
+                }
+                (TokenPat::PrefixAny(prefix), Some(value)) => {
+                    strip_token_prefix(i, prefix, value)?;
+                }
                 (TokenPat::Literal(tpl), Some(value)) => {
                     let want = tpl.render(env)?;
                     if want != *value {
@@ -187,6 +195,8 @@ impl LinePattern {
                 TokenPat::Any => "*".to_string(),
                 TokenPat::Rest => "**".to_string(),
                 TokenPat::Capture(n) => format!("{{{n}}}"),
+                TokenPat::PrefixCapture(p, n) => format!("{p}{{{n}}}"),
+                TokenPat::PrefixAny(p) => format!("{p}*"),
                 TokenPat::Literal(tpl) => tpl.display(env),
             })
             .collect();
@@ -199,6 +209,49 @@ impl LinePattern {
             .filter(|t| !matches!(t, TokenPat::Rest))
             .count()
     }
+}
+
+/// Whether `prefix` can start a `PREFIX{name}` or `PREFIX*` token: non-empty,
+/// without `$`, `*`, `{`, `}` or a leading `\\`.
+fn is_plain_prefix(prefix: &str) -> bool {
+    !prefix.is_empty() && !prefix.starts_with('\\') && !prefix.contains(['$', '*', '{', '}'])
+}
+
+/// `PREFIX{name}` split into its prefix and name, if `word` has that form.
+fn prefix_capture(word: &str) -> Option<(&str, &str)> {
+    let inner = word.strip_suffix('}')?;
+    let (prefix, name) = inner.rsplit_once('{')?;
+    is_plain_prefix(prefix).then_some((prefix, name))
+}
+
+/// Checks a capture name and that the line does not capture it already.
+fn check_capture(name: &str, tokens: &[TokenPat]) -> Result<(), String> {
+    if !is_var_name(name) || name.contains('.') {
+        return Err(format!(
+            "`{{{name}}}` is not a valid capture (letters, digits, `_`, `-`)"
+        ));
+    }
+    if tokens
+        .iter()
+        .any(|t| matches!(t, TokenPat::Capture(n) | TokenPat::PrefixCapture(_, n) if n == name))
+    {
+        return Err(format!("`{{{name}}}` is captured twice in one line"));
+    }
+    Ok(())
+}
+
+/// The rest of server token `value` (the `index`-th) after `prefix`.
+fn strip_token_prefix<'v>(
+    index: usize,
+    prefix: &str,
+    value: &'v str,
+) -> Result<&'v str, MatchError> {
+    value.strip_prefix(prefix).ok_or_else(|| {
+        MatchError::Mismatch(format!(
+            "token {}: expected a token starting with `{prefix}`, got `{value}`",
+            index + 1
+        ))
+    })
 }
 
 /// What a server payload must hold.
@@ -302,6 +355,36 @@ mod tests {
         assert!(p.uses_trid());
         assert_eq!(p.literal_verb(), Some("ADD"));
         assert_eq!(p.display(&env), "ADD 7 FL * bob@x.test {nick} 0");
+    }
+
+    #[test]
+    fn prefixed_captures_and_wildcards() {
+        let env = MapEnv::new(&[("bob", "bob@x.test")]);
+        let p = pat("ADC $trid FL N=${bob} F=* C={guid}");
+        let caps = p
+            .matches(
+                &split_tokens("ADC 7 FL N=bob@x.test F=Bob C=1234-abcd"),
+                &env,
+            )
+            .unwrap();
+        assert_eq!(caps, vec![("guid".to_string(), "1234-abcd".to_string())]);
+        assert_eq!(p.capture_names(), vec!["guid"]);
+        assert_eq!(p.display(&env), "ADC 7 FL N=bob@x.test F=* C={guid}");
+        // The prefix must be there; the rest may be empty.
+        assert!(
+            p.matches(&split_tokens("ADC 7 FL N=bob@x.test X=Bob C=1"), &env)
+                .is_err()
+        );
+        assert!(
+            p.matches(&split_tokens("ADC 7 FL N=bob@x.test F= C=1"), &env)
+                .is_ok()
+        );
+        // `${...}`, `$md5{...}` and escapes stay templates.
+        assert_eq!(pat("$md5{abc}").capture_names(), Vec::<&str>::new());
+        assert_eq!(pat("N=${bob}").capture_names(), Vec::<&str>::new());
+        assert!(pat("\\C=*").matches(&split_tokens("C=*"), &env).is_ok());
+        assert!(LinePattern::parse("A C={x} D={x}").is_err());
+        assert!(LinePattern::parse("A C={a.b}").is_err());
     }
 
     #[test]

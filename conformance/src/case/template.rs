@@ -7,11 +7,15 @@
 //! - `${name}` — a variable: an account (`${alice}`, `${alice.nick}`,
 //!   `${alice.password}`), `${nobody}` or a value captured earlier;
 //! - `$md5{text}` — lowercase hex MD5 of the rendered `text`;
+//! - `$qry{challenge}` — the `QRY` answer to `challenge` in the case's dialect
+//!   (MSNP6–10: MD5 with the `msmsgs@msnmsgr.com` key; MSNP11+: the MSNP11
+//!   algorithm with the `PROD0090YUAUV{2B` key);
+//! - `$qryid` — the product id that goes with `$qry{...}`;
 //! - `$$` — a literal `$`.
 
 use std::fmt;
 
-use crate::client::challenge::md5_hex;
+use crate::client::challenge::{md5_hex, qry_answer};
 use crate::dialect::Dialect;
 
 /// What a template needs from the running case to render.
@@ -37,6 +41,8 @@ enum Part {
     Trid,
     Dialect,
     Md5(Vec<Part>),
+    Qry(Vec<Part>),
+    QryId,
 }
 
 /// A parsed template; keeps its source text for messages.
@@ -68,7 +74,7 @@ impl Template {
         fn any(parts: &[Part]) -> bool {
             parts.iter().any(|p| match p {
                 Part::Trid => true,
-                Part::Md5(inner) => any(inner),
+                Part::Md5(inner) | Part::Qry(inner) => any(inner),
                 _ => false,
             })
         }
@@ -81,7 +87,7 @@ impl Template {
             for p in parts {
                 match p {
                     Part::Var(name) => out.push(name),
-                    Part::Md5(inner) => collect(inner, out),
+                    Part::Md5(inner) | Part::Qry(inner) => collect(inner, out),
                     _ => {}
                 }
             }
@@ -164,6 +170,15 @@ fn parse_parts(chars: &[char], pos: &mut usize, inside_braces: bool) -> Result<V
             *pos += 5;
             let inner = parse_parts(chars, pos, true)?;
             parts.push(Part::Md5(inner));
+        } else if rest.starts_with("qryid") {
+            flush(&mut literal, &mut parts);
+            parts.push(Part::QryId);
+            *pos += 6;
+        } else if rest.starts_with("qry{") {
+            flush(&mut literal, &mut parts);
+            *pos += 5;
+            let inner = parse_parts(chars, pos, true)?;
+            parts.push(Part::Qry(inner));
         } else if rest.starts_with('{') {
             let Some(end) = rest.find('}') else {
                 return Err("unclosed `${`".to_string());
@@ -177,12 +192,13 @@ fn parse_parts(chars: &[char], pos: &mut usize, inside_braces: bool) -> Result<V
             *pos += 1 + rest[..=end].chars().count();
         } else {
             return Err(
-                "`$` must start `$trid`, `$dialect`, `${name}`, `$md5{...}` or `$$`".to_string(),
+                "`$` must start `$trid`, `$dialect`, `${name}`, `$md5{...}`, `$qry{...}`, `$qryid` or `$$`"
+                    .to_string(),
             );
         }
     }
     if inside_braces {
-        return Err("unclosed `$md5{`".to_string());
+        return Err("unclosed `$md5{` or `$qry{`".to_string());
     }
     flush(&mut literal, &mut parts);
     Ok(parts)
@@ -203,6 +219,10 @@ fn render_parts(parts: &[Part], env: &dyn Env) -> Result<String, String> {
             Part::Trid => out.push_str(&env.trid()?.to_string()),
             Part::Dialect => out.push_str(&env.dialect().to_string()),
             Part::Md5(inner) => out.push_str(&md5_hex(render_parts(inner, env)?.as_bytes())),
+            Part::Qry(inner) => {
+                out.push_str(&qry_answer(env.dialect(), &render_parts(inner, env)?).1);
+            }
+            Part::QryId => out.push_str(qry_answer(env.dialect(), "").0),
         }
     }
     Ok(out)
@@ -218,6 +238,7 @@ pub(crate) mod tests {
     pub(crate) struct MapEnv {
         pub vars: BTreeMap<String, String>,
         pub trid: Option<u64>,
+        pub dialect: Dialect,
     }
 
     impl MapEnv {
@@ -228,6 +249,7 @@ pub(crate) mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
                 trid: Some(7),
+                dialect: Dialect::MSNP8,
             }
         }
     }
@@ -243,7 +265,7 @@ pub(crate) mod tests {
             self.trid.ok_or_else(|| "no trid".to_string())
         }
         fn dialect(&self) -> Dialect {
-            Dialect::MSNP8
+            self.dialect
         }
     }
 
@@ -258,6 +280,28 @@ pub(crate) mod tests {
         assert_eq!(t.render(&env).unwrap(), "8f2f5a91b72102cd28355e9fc9000d6e");
         assert_eq!(t.vars(), vec!["chl"]);
         assert!(!t.uses_trid());
+    }
+
+    #[test]
+    fn renders_qry_answers_by_dialect() {
+        let mut env = MapEnv::new(&[("chl", "22210219642164014968")]);
+        let t = Template::parse("QRY $trid $qryid").unwrap();
+        assert_eq!(t.render(&env).unwrap(), "QRY 7 msmsgs@msnmsgr.com");
+        assert!(t.uses_trid());
+        let answer = Template::parse("$qry{${chl}}").unwrap();
+        assert_eq!(answer.vars(), vec!["chl"]);
+        assert_eq!(
+            answer.render(&env).unwrap(),
+            md5_hex(b"22210219642164014968Q1P7W2E4J9R8U3S5")
+        );
+        env.dialect = Dialect::new(11).unwrap();
+        assert_eq!(t.render(&env).unwrap(), "QRY 7 PROD0090YUAUV{2B");
+        assert_eq!(
+            answer.render(&env).unwrap(),
+            "85ecb0db8f32113df79ce0892b9a102c"
+        );
+        assert!(Template::parse("$qry{abc").is_err());
+        assert!(Template::parse("$qr").is_err());
     }
 
     #[test]

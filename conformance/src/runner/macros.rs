@@ -7,7 +7,7 @@
 use crate::case::SessionName;
 use crate::case::pattern::{Captures, LinePattern};
 use crate::case::template::Template;
-use crate::client::challenge::{MSNP8_CLIENT_ID, md5_hex, msnp8_answer};
+use crate::client::challenge::{md5_hex, qry_answer};
 use crate::client::line::Incoming;
 use crate::client::passport::{self, PassportError};
 use crate::dialect::Dialect;
@@ -108,14 +108,12 @@ impl CaseRun<'_> {
         if self.manifest.has_feature("challenges") && !manual_challenge && v >= 6 {
             let caps = self.expect_text(name, "CHL 0 {chl}").await?;
             let challenge = captured(&caps, "chl")?;
-            if v >= 11 {
-                return Err("answering MSNP11+ challenges is not implemented yet".to_string());
-            }
+            let (product_id, answer) = qry_answer(dialect, &challenge);
             let t = self.alloc_trid(name);
             self.send_raw(
                 name,
-                format!("QRY {t} {MSNP8_CLIENT_ID}"),
-                Some(msnp8_answer(&challenge).into_bytes()),
+                format!("QRY {t} {product_id}"),
+                Some(answer.into_bytes()),
             )
             .await?;
             self.expect_text(name, "QRY $trid").await?;

@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::case::Case;
 use crate::case::verbs::{verbs_in, verbs_in_any};
+use crate::case::{Case, StepKind};
 use crate::dialect::Dialect;
 use crate::manifest::Manifest;
 use exec::CaseRun;
@@ -125,6 +125,18 @@ pub fn skip_reason(manifest: &Manifest, case: &Case) -> Option<String> {
             case.dialects, manifest.dialects
         ));
     }
+    // A session may log in with a dialect of its own (`login MSNPn`).
+    let pinned = case.steps.iter().find_map(|s| match &s.kind {
+        StepKind::Login {
+            dialect: Some(d), ..
+        } if !manifest.dialects.contains(*d) => Some(*d),
+        _ => None,
+    });
+    if let Some(dialect) = pinned {
+        return Some(format!(
+            "logs a session in with {dialect}, which the manifest does not claim"
+        ));
+    }
     None
 }
 
@@ -183,5 +195,34 @@ async fn run_instance(manifest: &Manifest, case: &Case, dialect: Dialect) -> Out
     match run.run(&case.steps).await {
         Ok(()) => Outcome::Pass,
         Err(failure) => Outcome::Fail(failure),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::parse_case;
+
+    #[test]
+    fn a_pinned_login_dialect_must_be_claimed() {
+        let m = Manifest::from_toml(
+            "name='x'\nhost='h'\ndialects=['MSNP8-12']\n[auth]\nnexus='http://h/'\n[ports]\nns=1\n\
+             [provision]\ncommand=['x']\n",
+        )
+        .unwrap();
+        let case = |body: &str| {
+            parse_case(
+                "c",
+                &format!("# title: t\n# dialects: MSNP12\n# roles: ns\n# accounts: a b\n{body}"),
+            )
+            .unwrap()
+        };
+        let old = case("@a connect ns\n@a login MSNP5\n@b connect ns\n@b login\n");
+        assert_eq!(
+            skip_reason(&m, &old).as_deref(),
+            Some("logs a session in with MSNP5, which the manifest does not claim")
+        );
+        let claimed = case("@a connect ns\n@a login MSNP9\n@b connect ns\n@b login\n");
+        assert_eq!(skip_reason(&m, &claimed), None);
     }
 }

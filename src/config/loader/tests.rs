@@ -182,6 +182,7 @@ fn precedence_is_file_then_env_then_overrides() {
         &env(&[
             ("MSNPD__LIMITS__IDLE_TIMEOUT_SECS", "20"),
             ("MSNPD__LIMITS__PREAUTH_TIMEOUT_SECS", "20"),
+            ("MSNPD__PROTOCOL__PING_INTERVAL_SECS", "5"),
         ]),
         &ovr(&["limits.preauth_timeout_secs=30"]),
     )
@@ -443,9 +444,20 @@ fn limits_must_be_positive() {
         "limits.max_msg_payload_bytes",
         "limits.max_other_payload_bytes",
         "limits.outbox_lines",
+        "limits.send_queue_bytes",
         "limits.preauth_timeout_secs",
         "limits.idle_timeout_secs",
         "limits.max_switchboard_users",
+        "limits.max_connections",
+        "limits.max_connections_per_ip",
+        "limits.connects_per_ip",
+        "limits.connect_window_secs",
+        "limits.login_failures_per_account",
+        "limits.login_failures_per_ip",
+        "limits.login_failure_window_secs",
+        "limits.commands_per_sec",
+        "limits.command_burst",
+        "limits.invites_per_minute",
         "offline.max_queued_per_user",
         "offline.commit_batch_max",
         "store.max_connections",
@@ -459,8 +471,59 @@ fn limits_must_be_positive() {
                 "invalid value for `{key}`: must be greater than 0"
             )],
         );
-        assert!(with_overrides(&[&format!("{key}=1")]).is_ok(), "{key}=1");
+        // The idle timeout must also outlast the PNG interval.
+        let ok = with_overrides(&[&format!("{key}=1"), "protocol.ping_interval_secs=1"]);
+        let ok = if key == "limits.idle_timeout_secs" {
+            with_overrides(&[&format!("{key}=2"), "protocol.ping_interval_secs=1"])
+        } else {
+            ok
+        };
+        assert!(ok.is_ok(), "{key}=1: {:?}", ok.err());
     }
+}
+
+#[test]
+fn idle_timeout_outlasts_the_ping_interval() {
+    assert_error(
+        with_overrides(&["limits.idle_timeout_secs=60"]),
+        &[
+            "invalid value for `limits.idle_timeout_secs`",
+            "greater than protocol.ping_interval_secs (60)",
+        ],
+    );
+    assert!(with_overrides(&["limits.idle_timeout_secs=61"]).is_ok());
+    assert!(
+        with_overrides(&[
+            "limits.idle_timeout_secs=5",
+            "protocol.ping_interval_secs=4"
+        ])
+        .is_ok()
+    );
+}
+
+#[test]
+fn exempt_networks_are_cidr() {
+    let config = with_overrides(&["limits.exempt_networks=[\"10.0.0.0/8\", \"::1\"]"]).unwrap();
+    let got: Vec<String> = config
+        .limits
+        .exempt_networks
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(got, ["10.0.0.0/8", "::1/128"]);
+    let config = with_overrides(&["limits.exempt_networks=[]"]).unwrap();
+    assert!(config.limits.exempt_networks.is_empty());
+    assert_error(
+        with_overrides(&["limits.exempt_networks=[\"10.0.0.0/99\"]"]),
+        &["invalid value for `limits.exempt_networks", "prefix length"],
+    );
+    let config = load(
+        None,
+        &env(&[("MSNPD__LIMITS__EXEMPT_NETWORKS", "[\"192.168.0.0/16\"]")]),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(config.limits.exempt_networks.len(), 1);
 }
 
 #[test]

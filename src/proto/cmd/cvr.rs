@@ -1,9 +1,11 @@
 //! `CVR`: client version information.
 //!
 //! Client: `CVR trid locale os osver arch client clientver [product] [account]`
-//! (the account is the 8th argument since MSNP8); at least the first six are
-//! required, the tokens are kept raw. Server: `CVR trid recommended minimum
-//! download download-url info-url`.
+//! (the account is the 8th argument since MSNP8); the tokens are kept raw. The
+//! parser accepts any number of them: fewer than six (locale through client
+//! version) is answered `710` (bad CVR parameters) by the notification handler,
+//! which is what clients expect instead of a syntax error. Server: `CVR trid
+//! recommended minimum download download-url info-url`.
 
 use bytes::BytesMut;
 
@@ -12,16 +14,10 @@ use super::wire::Line;
 use crate::proto::reply::CvrInfo;
 use crate::proto::{Command, ParseError, TrId};
 
-/// Fewest arguments a `CVR` may have (locale through client version).
-const MIN_ARGS: usize = 6;
-
-/// Parses `CVR trid args...`.
+/// Parses `CVR trid args...` (any number of arguments; see the module docs).
 pub(super) fn parse(args: &mut Args<'_>) -> Result<Command, ParseError> {
     let trid = args.trid();
     let rest = args.rest();
-    if rest.len() < MIN_ARGS {
-        return Err(args.syntax());
-    }
     Ok(Command::Cvr {
         trid,
         args: rest.iter().map(|t| (*t).to_owned()).collect(),
@@ -58,9 +54,16 @@ mod tests {
         assert_eq!(args.len(), 8);
         assert_eq!(args[7], "example@hotmail.com");
         assert!(parse_line(Some(d(5)), "CVR 2 0x0409 win 4.10 i386 MSMSGS 1.0.0863").is_ok());
+        // Too few arguments parse; the handler answers 710.
+        let Ok(Command::Cvr { args, .. }) =
+            parse_line(Some(d(8)), "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR")
+        else {
+            panic!("not a CVR")
+        };
+        assert_eq!(args.len(), 5);
         assert_eq!(
-            parse_line(Some(d(8)), "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR"),
-            Err(ParseError::Syntax { trid: Some(2) })
+            parse_line(Some(d(8)), "CVR"),
+            Err(ParseError::Syntax { trid: None })
         );
     }
 

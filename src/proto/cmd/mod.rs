@@ -117,7 +117,11 @@ pub fn encode_reply(dialect: Dialect, reply: &Reply, out: &mut BytesMut) {
         Reply::Ver { trid, dialect } => ver::encode(*trid, *dialect, out),
         Reply::Cvr { trid, info } => cvr::encode(*trid, info, out),
         Reply::Inf { trid } => inf::encode(*trid, out),
-        Reply::UsrTwnPolicy { trid, policy } => usr::encode_twn_policy(*trid, policy, out),
+        Reply::UsrTwnPolicy {
+            trid,
+            issued_at,
+            nonce,
+        } => usr::encode_twn_policy(*trid, *issued_at, *nonce, out),
         Reply::UsrMd5Salt { trid, salt } => usr::encode_md5_salt(*trid, salt, out),
         Reply::UsrOk {
             trid,

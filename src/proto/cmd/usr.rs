@@ -42,12 +42,17 @@ pub(super) fn parse(args: &mut Args<'_>) -> Result<Command, ParseError> {
 }
 
 /// `USR trid TWN S policy`.
-pub(super) fn encode_twn_policy(trid: TrId, policy: &str, out: &mut BytesMut) {
+/// The Passport 1.4 "server arguments" the client copies into its login request
+/// (shape as the service sent it; research/msnp.md §2.2).
+pub(super) fn encode_twn_policy(trid: TrId, issued_at: u64, nonce: u128, out: &mut BytesMut) {
+    let policy = format!(
+        "lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,ct={issued_at},kpp=1,kv=5,ver=2.1.0173.1,tpf={nonce:032x}"
+    );
     Line::new(out, "USR")
         .trid(trid)
         .raw("TWN")
         .raw("S")
-        .raw(policy)
+        .raw(&policy)
         .end();
 }
 
@@ -166,11 +171,12 @@ mod tests {
     fn encodes_challenges() {
         let reply = Reply::UsrTwnPolicy {
             trid: 6,
-            policy: "ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1".into(),
+            issued_at: 1_062_764_229,
+            nonce: 0x43f8a4c8ed940c04e3740be46c4d1619,
         };
         assert_eq!(
             enc_all(8..=12, &reply),
-            "USR 6 TWN S ct=1,rver=1,wp=FS_40SEC_0_COMPACT,lc=1,id=1\r\n"
+            "USR 6 TWN S lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,ct=1062764229,kpp=1,kv=5,ver=2.1.0173.1,tpf=43f8a4c8ed940c04e3740be46c4d1619\r\n"
         );
         let reply = Reply::UsrMd5Salt {
             trid: 6,

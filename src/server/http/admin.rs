@@ -11,14 +11,29 @@ use tokio_util::sync::CancellationToken;
 
 use super::response::{self, Body};
 use super::serve::{Handler, serve};
+use crate::server::limits::{ConnectionLimiter, ListenerKind};
 
 /// The liveness path.
 pub const HEALTHZ_PATH: &str = "/healthz";
 
 /// Serves the admin endpoints on `listener` until `shutdown` is cancelled; then
 /// stops accepting and lets in-flight requests finish.
-pub async fn serve_admin(listener: TcpListener, shutdown: CancellationToken) {
-    serve("admin", listener, Arc::new(Admin), shutdown).await;
+/// `limiter` admits its connections (per-IP limits only: the global cap spares
+/// the admin listener so a full server can still be looked at).
+pub async fn serve_admin(
+    listener: TcpListener,
+    limiter: Arc<ConnectionLimiter>,
+    shutdown: CancellationToken,
+) {
+    serve(
+        "admin",
+        listener,
+        Arc::new(Admin),
+        limiter,
+        ListenerKind::Admin,
+        shutdown,
+    )
+    .await;
 }
 
 /// The admin role's request handler.

@@ -1,7 +1,8 @@
 //! The password check shared by every login path (Passport 1.4 over HTTP now,
-//! the notification role later): store lookup, then argon2 verification off the
-//! async runtime.
+//! the notification role later): the failed-login throttle first, then store
+//! lookup, then argon2 verification off the async runtime.
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use tokio::sync::Semaphore;
@@ -9,6 +10,7 @@ use tracing::{error, warn};
 
 use crate::core::auth::{hash_password, verify_password};
 use crate::core::model::Account;
+use crate::server::limits::LoginThrottle;
 use crate::store::{Store, StoreError};
 
 /// Why a login was refused.
@@ -17,6 +19,10 @@ pub enum LoginError {
     /// Unknown account or wrong password (deliberately not told apart).
     #[error("bad credentials")]
     BadCredentials,
+    /// Too many recent failures for the account or from the address: refused
+    /// without looking at the password.
+    #[error("too many failed logins")]
+    Throttled,
     /// The credential store could not answer; the client may retry later.
     #[error("credential store unavailable")]
     Unavailable,
@@ -70,6 +76,27 @@ pub async fn check_password(
             Err(LoginError::Unavailable)
         }
     }
+}
+
+/// A password login from `ip`: refused at once with [`LoginError::Throttled`]
+/// while `throttle` holds the account or the address (no store lookup, no
+/// hash, so brute force costs no argon2 time past the limits); otherwise
+/// [`check_password`], with a wrong password counted against both.
+pub async fn password_login(
+    store: &Store,
+    throttle: &LoginThrottle,
+    ip: IpAddr,
+    email: &str,
+    password: &str,
+) -> Result<Account, LoginError> {
+    if throttle.password_refused(ip, email) {
+        return Err(LoginError::Throttled);
+    }
+    let result = check_password(store, email, password).await;
+    if result == Err(LoginError::BadCredentials) {
+        throttle.password_failed(ip, email);
+    }
+    result
 }
 
 /// Permits for concurrent argon2 verifications: one per CPU, at least two.

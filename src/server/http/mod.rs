@@ -15,6 +15,6 @@ mod wire_case;
 mod tests;
 
 pub use admin::serve_admin;
-pub use login::{LoginError, check_password};
+pub use login::{LoginError, check_password, password_login};
 pub use nexus::{HttpContext, serve_nexus};
 pub use response::Body;

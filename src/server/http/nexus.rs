@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info};
 
-use super::login::{LoginError, check_password};
+use super::login::{LoginError, password_login};
 use super::passport::{
     AuthorizationError, SignIn, authentication_info, parse_authorization, passport_urls,
     www_authenticate_failed,
@@ -24,6 +24,7 @@ use super::passport::{
 use super::response::{self, Body};
 use super::serve::{Handler, serve};
 use crate::core::auth::TicketKey;
+use crate::server::limits::{Limits, ListenerKind};
 use crate::store::Store;
 
 /// The nexus path clients ask for the login URL.
@@ -51,6 +52,8 @@ pub struct HttpContext {
     /// (e.g. `http://127.0.0.1:1865/login2.srf`; MSN's own nexus gave it without
     /// a scheme and clients then use https).
     pub login_url: String,
+    /// The shared limiters (connection admission, failed logins).
+    pub limits: Arc<Limits>,
 }
 
 /// Serves the nexus and login endpoint on `listener` until `shutdown` is
@@ -60,7 +63,16 @@ pub async fn serve_nexus(
     ctx: Arc<HttpContext>,
     shutdown: CancellationToken,
 ) {
-    serve("http", listener, Arc::new(Nexus { ctx }), shutdown).await;
+    let limiter = Arc::clone(&ctx.limits.connections);
+    serve(
+        "http",
+        listener,
+        Arc::new(Nexus { ctx }),
+        limiter,
+        ListenerKind::Http,
+        shutdown,
+    )
+    .await;
 }
 
 /// The nexus role's request handler.
@@ -94,7 +106,16 @@ async fn sign_in_with(
     peer: SocketAddr,
     sign_in: &SignIn,
 ) -> Result<String, LoginError> {
-    match check_password(&ctx.store, &sign_in.email, &sign_in.password).await {
+    let logins = &ctx.limits.logins;
+    match password_login(
+        &ctx.store,
+        logins,
+        peer.ip(),
+        &sign_in.email,
+        &sign_in.password,
+    )
+    .await
+    {
         Ok(account) => {
             info!(%peer, email = ?account.email, "passport sign-in");
             Ok(ctx
@@ -183,7 +204,7 @@ pub(crate) fn login_response(outcome: Result<String, LoginError>) -> Response<Bo
                 response::internal_error()
             }
         },
-        Err(LoginError::BadCredentials) => {
+        Err(LoginError::BadCredentials | LoginError::Throttled) => {
             let mut resp = response::text(StatusCode::UNAUTHORIZED, "sign-in failed\n");
             if let Ok(value) = HeaderValue::try_from(www_authenticate_failed()) {
                 resp.headers_mut().insert(header::WWW_AUTHENTICATE, value);

@@ -1,6 +1,9 @@
 //! The accept loop and per-connection HTTP/1 serving shared by the HTTP roles:
-//! one task per connection, bounded header size and read time, a cap on open
-//! connections, exact header-name spelling, and a graceful drain on shutdown.
+//! admission by the connection limiter (per-IP connections and connect rate,
+//! the global cap: refused with `429` or `503` and closed at once), one task
+//! per connection, bounded header size and read time, a cap on open
+//! connections per listener, exact header-name spelling, and a graceful drain
+//! on shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,6 +24,7 @@ use tracing::{debug, error, warn};
 
 use super::response::Body;
 use super::wire_case::wire_case_extensions;
+use crate::server::limits::{ConnectionLimiter, ListenerKind, Refusal};
 
 /// Longest request head (request line and headers) accepted; longer gets 431.
 pub(crate) const MAX_HEADER_BYTES: usize = 8 * 1024;
@@ -33,7 +37,7 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Open connections per listener; beyond it, accepting pauses until one closes.
 const MAX_CONNECTIONS: usize = 1024;
 /// Pause after a failed `accept` (e.g. out of file descriptors) before retrying.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+const ACCEPT_BACKOFF: Duration = crate::server::listener::ACCEPT_BACKOFF;
 /// How long shutdown waits for in-flight requests before closing connections.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -50,11 +54,14 @@ pub(crate) trait Handler: Send + Sync + 'static {
 /// Serves `handler` on `listener` until `shutdown` is cancelled, then stops
 /// accepting, lets in-flight requests finish (closing idle keep-alive connections
 /// at once) and returns when every connection is closed, or after
-/// [`DRAIN_TIMEOUT`]. `role` names the listener in logs.
+/// [`DRAIN_TIMEOUT`]. `role` names the listener in logs; `limiter` admits each
+/// connection as one of `kind`.
 pub(crate) async fn serve<H: Handler>(
     role: &'static str,
     listener: TcpListener,
     handler: Arc<H>,
+    limiter: Arc<ConnectionLimiter>,
+    kind: ListenerKind,
     shutdown: CancellationToken,
 ) {
     let wire_case = match wire_case_extensions().await {
@@ -73,7 +80,14 @@ pub(crate) async fn serve<H: Handler>(
             Some(done) = tasks.join_next(), if !tasks.is_empty() => log_join(role, done),
             accepted = listener.accept(), if tasks.len() < MAX_CONNECTIONS => match accepted {
                 Ok((stream, peer)) => {
-                    tasks.spawn(serve_connection(
+                    let permit = match limiter.admit(peer.ip(), kind) {
+                        Ok(permit) => permit,
+                        Err(refusal) => {
+                            refuse(role, &stream, peer, refusal);
+                            continue;
+                        }
+                    };
+                    let connection = serve_connection(
                         role,
                         stream,
                         peer,
@@ -81,7 +95,11 @@ pub(crate) async fn serve<H: Handler>(
                         Arc::clone(&handler),
                         wire_case.clone(),
                         shutdown.clone(),
-                    ));
+                    );
+                    tasks.spawn(async move {
+                        let _permit = permit;
+                        connection.await;
+                    });
                 }
                 Err(e) => {
                     warn!(role, error = %e, "accept failed");
@@ -157,6 +175,22 @@ async fn serve_connection<H: Handler>(
     if let Err(e) = result {
         debug!(role, %peer, error = %e, "connection ended with error");
     }
+}
+
+/// Answers a refused connection in one best-effort write (a fresh socket's send
+/// buffer always has room) before it is closed: `503` when the server is full,
+/// `429` when the client's address is over its limits.
+fn refuse(role: &'static str, stream: &TcpStream, peer: SocketAddr, refusal: Refusal) {
+    debug!(role, %peer, %refusal, "connection refused");
+    let response: &[u8] = match refusal {
+        Refusal::ServerFull => {
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        }
+        Refusal::TooManyFromIp | Refusal::TooFastFromIp => {
+            b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        }
+    };
+    let _ = stream.try_write(response);
 }
 
 /// Logs a connection task that panicked (a bug; the listener keeps serving).

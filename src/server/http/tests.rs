@@ -17,8 +17,16 @@ use super::nexus::{Action, decide, login_response};
 use super::response::Body;
 use super::serve::{Handler, MAX_HEADER_BYTES, serve};
 use super::{serve_admin, serve_nexus};
+use crate::config::LimitsConfig;
+use crate::server::limits::{Limits, ListenerKind};
 
 const LOGIN_URL: &str = "http://127.0.0.1:1865/login2.srf";
+
+/// The default limits (loopback, where these tests connect from, is exempt
+/// from the per-IP ones).
+fn test_limits() -> Arc<Limits> {
+    Arc::new(Limits::new(&LimitsConfig::default()))
+}
 
 /// The nexus routing and response code with the password check replaced:
 /// `u@x.org` / `p,w` signs in, `down@x.org` finds the store down.
@@ -56,7 +64,14 @@ async fn listener() -> (TcpListener, SocketAddr) {
 async fn start<H: Handler>(handler: H) -> Running {
     let (l, addr) = listener().await;
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(serve("test", l, Arc::new(handler), shutdown.clone()));
+    let task = tokio::spawn(serve(
+        "test",
+        l,
+        Arc::new(handler),
+        test_limits().connections.clone(),
+        ListenerKind::Http,
+        shutdown.clone(),
+    ));
     Running {
         addr,
         shutdown,
@@ -284,7 +299,11 @@ async fn shutdown_stops_accepting_and_finishes_in_flight_requests() {
 async fn admin_healthz() {
     let (l, addr) = listener().await;
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(serve_admin(l, shutdown.clone()));
+    let task = tokio::spawn(serve_admin(
+        l,
+        test_limits().connections.clone(),
+        shutdown.clone(),
+    ));
     let resp = exchange(addr, &get("/healthz", "")).await;
     assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
     assert!(resp.contains("\r\nContent-Length: 3\r\n"), "{resp}");
@@ -321,6 +340,7 @@ mod real {
             tickets: TicketKey::new(SECRET),
             ticket_lifetime_secs: 3600,
             login_url: format!("http://{addr}/login2.srf"),
+            limits: test_limits(),
         });
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(serve_nexus(l, ctx, shutdown.clone()));
@@ -413,6 +433,45 @@ mod real {
         );
         srv.shutdown.cancel();
         srv.task.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn throttled_logins_touch_neither_store_nor_hash() {
+        use crate::server::http::password_login;
+        use crate::server::limits::{Exemptions, LoginThrottle};
+        let store = store_with_user().await;
+        let throttle = LoginThrottle::new(
+            2,
+            100,
+            std::time::Duration::from_secs(3600),
+            Exemptions::default(),
+        );
+        let ip = "10.0.0.1".parse().unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                password_login(&store, &throttle, ip, "User@example.com", "wrong").await,
+                Err(LoginError::BadCredentials)
+            );
+        }
+        // Refused for the right password; with the store closed, still refused
+        // (not "unavailable"): neither the store nor argon2 was asked.
+        assert_eq!(
+            password_login(&store, &throttle, ip, "user@example.com", "p,w d'é").await,
+            Err(LoginError::Throttled)
+        );
+        store.close().await;
+        assert_eq!(
+            password_login(&store, &throttle, ip, "user@example.com", "p,w d'é").await,
+            Err(LoginError::Throttled)
+        );
+        // A store failure is not a failed login.
+        let other = "10.0.0.2".parse().unwrap();
+        for _ in 0..3 {
+            assert_eq!(
+                password_login(&store, &throttle, other, "fresh@example.com", "x").await,
+                Err(LoginError::Unavailable)
+            );
+        }
     }
 
     #[tokio::test]

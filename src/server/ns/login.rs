@@ -1,7 +1,7 @@
 //! Notification login: `VER` negotiation, `CVR`, `USR` (ticket and MD5 methods),
 //! the dispatch redirect, and what happens at login and logout.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -81,13 +81,10 @@ impl NsSession {
             }
             UsrArgs::TwnInitial { email } if dialect.uses_ticket_auth() => {
                 self.pending_login = Some(email.to_ascii_lowercase());
-                let now = unix_now();
                 out.send(Reply::UsrTwnPolicy {
                     trid,
-                    policy: format!(
-                        "lc=1033,id=507,tw=40,fs=1,ru=http%3A%2F%2Fmessenger%2Emsn%2Ecom,ct={now},kpp=1,kv=5,ver=2.1.0173.1,tpf={:032x}",
-                        rand::random::<u128>()
-                    ),
+                    issued_at: unix_now(),
+                    nonce: rand::random(),
                 });
             }
             UsrArgs::TwnSubsequent { ticket } if dialect.uses_ticket_auth() => {
@@ -95,10 +92,17 @@ impl NsSession {
                     out.respond(trid).error(ErrorCode::NotExpected);
                     return;
                 };
+                let logins = &self.ctx.limits.logins;
+                if logins.ticket_refused(self.peer.ip()) {
+                    tracing::info!(peer = %self.peer, "ticket login refused: too many failures");
+                    out.respond(trid).error(ErrorCode::AuthFailed);
+                    return;
+                }
                 match self.ctx.tickets.verify(&ticket, SystemTime::now()) {
                     Ok(email) if email == expected => self.complete_login(trid, &email, out).await,
                     _ => {
                         tracing::info!(peer = %self.peer, "ticket login refused");
+                        logins.ticket_failed(self.peer.ip());
                         out.respond(trid).error(ErrorCode::AuthFailed);
                     }
                 }
@@ -129,6 +133,14 @@ impl NsSession {
                     out.respond(trid).error(ErrorCode::NotExpected);
                     return;
                 };
+                // Refused before the store is asked while the account or the
+                // address has had too many failures.
+                let logins = &self.ctx.limits.logins;
+                if logins.password_refused(self.peer.ip(), &email) {
+                    tracing::info!(peer = %self.peer, "MD5 login refused: too many failures");
+                    out.respond(trid).error(ErrorCode::AuthFailed);
+                    return;
+                }
                 let verified = match self.ctx.store.credentials(&email).await {
                     Ok(Credentials {
                         md5_verifier: Some(verifier),
@@ -154,6 +166,10 @@ impl NsSession {
                     self.complete_login(trid, &email, out).await;
                 } else {
                     tracing::info!(peer = %self.peer, "MD5 login refused");
+                    self.ctx
+                        .limits
+                        .logins
+                        .password_failed(self.peer.ip(), &email);
                     out.respond(trid).error(ErrorCode::AuthFailed);
                 }
             }
@@ -183,12 +199,30 @@ impl NsSession {
                 return;
             }
         };
+        // A login that takes over from another session of the same account keeps
+        // what watchers were shown until it sets its own status: they see no FLN
+        // now, and an FLN if it leaves before its first CHG.
+        let (status, capabilities, msn_object, personal_message) = self
+            .ctx
+            .router
+            .session(&account.email)
+            .map(|old| {
+                old.with_shared(|s| {
+                    (
+                        s.status,
+                        s.capabilities,
+                        s.msn_object.clone(),
+                        s.personal_message.clone(),
+                    )
+                })
+            })
+            .unwrap_or((Status::Offline, 0, None, None));
         let shared = SharedState {
-            status: Status::Offline,
+            status,
             nick: account.nick.clone(),
-            capabilities: 0,
-            msn_object: None,
-            personal_message: None,
+            capabilities,
+            msn_object,
+            personal_message,
             privacy: list.privacy,
             lists: list
                 .contacts
@@ -256,7 +290,9 @@ impl NsSession {
     }
 
     /// Tells each watcher of `account` what changed in what they see, comparing
-    /// with the state `before`.
+    /// with the state `before`. Someone who was not a watcher before (they just
+    /// added this user to their forward list) saw nothing, so they are told the
+    /// current presence if it is visible to them.
     pub(super) fn notify_watchers(
         &self,
         account: &Account,
@@ -264,13 +300,17 @@ impl NsSession {
         before: &SharedState,
     ) {
         let after = handle.with_shared(|s| s.clone());
+        let old_watchers: HashSet<&str> = before.watchers().collect();
         let watchers: Vec<&str> = before.watchers().chain(after.watchers()).collect();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         for watcher in watchers {
             if !seen.insert(watcher) {
                 continue;
             }
-            let old = before.view_for(&account.email, watcher);
+            let mut old = before.view_for(&account.email, watcher);
+            if !old_watchers.contains(watcher) {
+                old.status = Status::Offline;
+            }
             let new = after.view_for(&account.email, watcher);
             if old == new {
                 continue;

@@ -314,6 +314,10 @@ impl Session for SbSession {
         self.dialect
     }
 
+    fn account(&self) -> Option<&str> {
+        self.member.as_ref().map(|m| m.email.as_str())
+    }
+
     async fn handle(&mut self, command: Command, out: &mut Outbox) {
         match command {
             Command::Usr {
