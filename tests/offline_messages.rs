@@ -115,6 +115,11 @@ struct Delivery {
 /// naming the sender, `ANS OK`, the sender's messages and the sender's `BYE`.
 fn receive(ns: &mut Client, email: &str) -> Delivery {
     let rng = ns.expect_prefix("RNG ");
+    answer(&rng, email)
+}
+
+/// Answers the `RNG` line `rng` as `email` and reads the delivery.
+fn answer(rng: &str, email: &str) -> Delivery {
     let parts: Vec<&str> = rng.split(' ').collect();
     let (session, addr, cookie, from, nick) = (parts[1], parts[2], parts[4], parts[5], parts[6]);
     assert_eq!(parts[3], "CKI", "{rng}");
@@ -419,5 +424,38 @@ fn hidden_users_get_their_messages_when_they_show_up() {
     assert!(bob.fence().is_empty());
     chg_online(&mut bob, Via::Ticket(8), 4);
     assert_eq!(receive(&mut bob, BOB).bodies, ["psst"]);
+    assert!(server.stop().success());
+}
+
+#[test]
+fn messages_queued_during_a_delivery_follow_in_one_invitation() {
+    let server = Server::start(ON);
+    users(&server, &[ALICE, BOB]);
+    let mut alice = online(&server, ALICE, Via::Ticket(8));
+    let mut bob = online(&server, BOB, Via::Ticket(8));
+    let mut alice_sb = open_switchboard(&mut alice, ALICE);
+    alice_sb.send(&format!("CAL 2 {BOB}"));
+    let session = alice_sb.expect_prefix("CAL 2 RINGING ");
+    let session = session.rsplit(' ').next().unwrap().to_string();
+    let rng = bob.expect_prefix(&format!("RNG {session} "));
+    let cookie = rng.split(' ').nth(4).unwrap().to_string();
+    let mut bob_sb = Client::connect(server.addr("sb"));
+    bob_sb.send(&format!("ANS 1 {BOB} {cookie} {session}"));
+    bob_sb.expect(&format!("IRO 1 1 1 {ALICE} {ALICE}"));
+    bob_sb.expect("ANS 1 OK");
+    alice_sb.expect(&format!("JOI {BOB} {BOB}"));
+    bob_sb.send("OUT");
+    bob_sb.expect_closed();
+    alice_sb.expect(&format!("BYE {BOB}"));
+
+    // Alice keeps typing into the switchboard Bob left: the first message
+    // rings him; the ones sent while that invitation is open come together
+    // in one more invitation after it.
+    assert_eq!(send_acked(&mut alice_sb, 3, "one"), "ACK 3");
+    let first = bob.expect_prefix("RNG ");
+    assert_eq!(send_acked(&mut alice_sb, 4, "two"), "ACK 4");
+    assert_eq!(send_acked(&mut alice_sb, 5, "three"), "ACK 5");
+    assert_eq!(answer(&first, BOB).bodies, ["one"]);
+    assert_eq!(receive(&mut bob, BOB).bodies, ["two", "three"]);
     assert!(server.stop().success());
 }

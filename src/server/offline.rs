@@ -4,10 +4,13 @@
 //! sender as caller). When they answer, the switchboard role writes the
 //! messages (see `sb/mod.rs`); only once they were written to the user's
 //! connection are they removed from the store. Messages being delivered are
-//! claimed in memory so no second delivery of the same ids starts meanwhile.
+//! claimed in memory so no second delivery of the same ids starts meanwhile,
+//! and one user has at most one delivery running: triggers that arrive while
+//! it runs (new messages queued) make it run once more when it is done, so a
+//! burst of messages becomes one invitation, not one each.
 //! Design: `protocol-spec/offline-messages.md`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -33,6 +36,8 @@ pub struct OfflineState {
     pub clock: MessageClock,
     /// Ids of queued messages being delivered (or delivered but not yet removed).
     claimed: Mutex<HashSet<i64>>,
+    /// Users with a delivery running, and whether it must run once more.
+    active: Mutex<HashMap<i64, bool>>,
 }
 
 impl OfflineState {
@@ -54,6 +59,38 @@ impl OfflineState {
             .collect()
     }
 
+    /// Marks a delivery to `user` as running; `false` (and a rerun noted) if
+    /// one already runs.
+    fn start(&self, user: i64) -> bool {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        match active.get_mut(&user) {
+            Some(rerun) => {
+                *rerun = true;
+                false
+            }
+            None => {
+                active.insert(user, false);
+                true
+            }
+        }
+    }
+
+    /// A delivery run to `user` ended: `true` if it must run once more, else
+    /// it is no longer running.
+    fn finish(&self, user: i64) -> bool {
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        match active.get_mut(&user) {
+            Some(rerun) if *rerun => {
+                *rerun = false;
+                true
+            }
+            _ => {
+                active.remove(&user);
+                false
+            }
+        }
+    }
+
     fn release(&self, ids: &[i64]) {
         let mut claimed = self.claims();
         for id in ids {
@@ -62,10 +99,20 @@ impl OfflineState {
     }
 }
 
-/// Starts delivering `recipient`'s queued messages in the background. Safe to
-/// call again while a delivery runs: messages already claimed are skipped.
+/// Starts delivering `recipient`'s queued messages in the background. Called
+/// while a delivery to them runs, it makes that one run again when done.
 pub fn deliver_queued(ctx: Arc<ServerContext>, recipient: Account) {
-    tokio::spawn(run(ctx, recipient));
+    if !ctx.offline.start(recipient.id) {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            run(Arc::clone(&ctx), recipient.clone()).await;
+            if !ctx.offline.finish(recipient.id) {
+                break;
+            }
+        }
+    });
 }
 
 async fn run(ctx: Arc<ServerContext>, recipient: Account) {
@@ -273,6 +320,20 @@ mod tests {
                 ("c".to_string(), vec![4])
             ]
         );
+    }
+
+    #[test]
+    fn one_delivery_per_user_runs_again_when_triggered_meanwhile() {
+        let state = OfflineState::new();
+        assert!(state.start(1));
+        assert!(state.start(2));
+        // Triggered twice while running: one more run.
+        assert!(!state.start(1));
+        assert!(!state.start(1));
+        assert!(state.finish(1));
+        assert!(!state.finish(1));
+        assert!(state.start(1));
+        assert!(!state.finish(2));
     }
 
     #[test]
