@@ -1,13 +1,13 @@
 //! Administration shared by the `msnpd` command line and tests: opening the store
 //! exactly as `serve` does, managing accounts and issuing login tickets.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::config::Config;
 use crate::core::auth::{self, TicketKey};
 use crate::core::lists::{MAX_NICK_BYTES, is_valid_email};
 use crate::core::model::Account;
-use crate::store::{Store, StoreError};
+use crate::store::{GroupCommit, Store, StoreError};
 
 /// Why an administration command failed. Messages name the problem and the
 /// account.
@@ -50,7 +50,17 @@ impl AdminError {
 /// Opens the store named by the configuration and applies pending migrations:
 /// exactly how `serve` opens it.
 pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
-    let store = Store::connect(&config.store.url, config.store.max_connections).await?;
+    let group_commit = GroupCommit {
+        max_batch: config.offline.commit_batch_max,
+        window: Duration::from_micros(config.offline.commit_window_us),
+        ..GroupCommit::default()
+    };
+    let store = Store::connect_with(
+        &config.store.url,
+        config.store.max_connections,
+        group_commit,
+    )
+    .await?;
     store.migrate().await?;
     Ok(store)
 }

@@ -19,6 +19,7 @@ use crate::server::context::ServerContext;
 use crate::server::http::{self, HttpContext};
 use crate::server::limits::Limits;
 use crate::server::listener::{self, MsnpRole};
+use crate::server::offline::OfflineState;
 use crate::store::StoreError;
 
 /// How long shutdown waits for connections to finish.
@@ -132,9 +133,14 @@ pub async fn serve(
         limits: Arc::clone(&limits),
         store: store.clone(),
         router: Router::new(),
-        hub: SwitchboardHub::new(Duration::from_secs(lifetime), max_users),
+        hub: SwitchboardHub::new(
+            Duration::from_secs(lifetime),
+            max_users,
+            config.offline.enabled,
+        ),
         tickets: tickets.clone(),
         sb_addr,
+        offline: OfflineState::new(),
         config,
     });
     let tracker = TaskTracker::new();

@@ -32,6 +32,9 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Longest group-commit window accepted, in microseconds.
+const MAX_COMMIT_WINDOW_US: u64 = 1_000_000;
+
 /// Prefix of the environment variables that set configuration keys.
 pub const ENV_PREFIX: &str = "MSNPD__";
 
@@ -256,6 +259,23 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
                  QNG asks clients for",
                 l.idle_timeout_secs, p.ping_interval_secs
             ),
+        );
+    }
+
+    // [offline]
+    let o = &config.offline;
+    for (key, value) in [
+        ("offline.max_queued_per_user", o.max_queued_per_user),
+        ("offline.commit_batch_max", o.commit_batch_max),
+    ] {
+        if value == 0 {
+            bad(key, "must be greater than 0".into());
+        }
+    }
+    if o.commit_window_us > MAX_COMMIT_WINDOW_US {
+        bad(
+            "offline.commit_window_us",
+            format!("must be at most {MAX_COMMIT_WINDOW_US} (one second)"),
         );
     }
 

@@ -23,6 +23,8 @@ pub struct Config {
     pub protocol: ProtocolConfig,
     /// Limits on clients.
     pub limits: LimitsConfig,
+    /// Offline messages, conversation history and their group commit.
+    pub offline: OfflineConfig,
     /// Logging.
     pub log: LogConfig,
     /// Listeners by name (`ns`, `sb`, `http`, `admin` in the embedded default).
@@ -151,6 +153,30 @@ pub struct LimitsConfig {
     /// Switchboard invitations (`CAL`) one account may send per minute, over all
     /// its switchboards (also the burst); more get `713`. Default 30.
     pub invites_per_minute: u32,
+}
+
+/// `[offline]`: messages for contacts who are not in the conversation, and
+/// per-conversation history (see `protocol-spec/offline-messages.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OfflineConfig {
+    /// Store switchboard messages for invited contacts who are offline (and for
+    /// participants who left) and deliver them at their next login. Off, `CAL`
+    /// of an offline contact answers `217` and a message with nobody else in
+    /// the room gets `NAK`, as the original service did. Default false.
+    pub enabled: bool,
+    /// Most messages waiting for one user; a message that would exceed it is
+    /// refused (`NAK`) and logged. Default 1000.
+    pub max_queued_per_user: usize,
+    /// Keep every relayed or stored text message in per-conversation history
+    /// with a sequence number (independent of `enabled`). Default true.
+    pub history: bool,
+    /// Most message writes committed in one transaction (group commit).
+    /// Default 256.
+    pub commit_batch_max: usize,
+    /// Microseconds the store writer waits for more message writes after the
+    /// first of a batch (0: take only what is already queued). Default 1000.
+    pub commit_window_us: u64,
 }
 
 /// `[log]`
@@ -289,6 +315,18 @@ impl Default for LimitsConfig {
     }
 }
 
+impl Default for OfflineConfig {
+    fn default() -> Self {
+        OfflineConfig {
+            enabled: false,
+            max_queued_per_user: 1000,
+            history: true,
+            commit_batch_max: 256,
+            commit_window_us: 1000,
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -318,6 +356,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             protocol: ProtocolConfig::default(),
             limits: LimitsConfig::default(),
+            offline: OfflineConfig::default(),
             log: LogConfig::default(),
             listeners,
         }

@@ -1,8 +1,12 @@
 //! Events that cross from one user's session to another's (presence, list
-//! changes, rings, switchboard traffic). Domain-typed: the receiving connection
-//! turns them into wire lines for its own dialect.
+//! changes, rings, switchboard traffic, offline-message notices). Domain-typed:
+//! the receiving connection turns them into wire lines for its own dialect.
+//! A [`Receipt`] rides along with what must be confirmed as written.
+
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use tokio::sync::oneshot;
 
 use super::presence::Status;
 
@@ -22,6 +26,42 @@ pub struct PresenceView {
     /// Personal message payload (only when the watcher can see the user online).
     pub personal_message: Option<Bytes>,
 }
+
+/// Confirms to whoever waits on it that something was written to a client's
+/// connection. The receiving connection confirms it once the bytes it carried
+/// went out; if every copy is dropped unconfirmed (connection closed first,
+/// event never queued), the waiter sees its channel close instead.
+#[derive(Debug, Clone)]
+pub struct Receipt(Arc<Mutex<Option<oneshot::Sender<()>>>>);
+
+impl Receipt {
+    /// A receipt and the receiver its confirmation arrives on.
+    pub fn new() -> (Receipt, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Receipt(Arc::new(Mutex::new(Some(tx)))), rx)
+    }
+
+    /// Confirms (once; later calls do nothing).
+    pub fn confirm(&self) {
+        let sender = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(sender) = sender {
+            let _ = sender.send(());
+        }
+    }
+}
+
+impl PartialEq for Receipt {
+    /// Copies of one receipt are equal.
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Receipt {}
 
 /// Why a session is told to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +130,22 @@ pub enum Event {
         nick: String,
         /// The MIME payload as sent.
         payload: Bytes,
+        /// Confirmed once the message was written to this participant's
+        /// connection (the sender's acknowledgement waits for it).
+        receipt: Option<Receipt>,
     },
+    /// Switchboard: the outcome of one of this participant's own messages,
+    /// known once it was written to the others or stored for them.
+    MessageOutcome {
+        /// The `MSG` command's transaction id.
+        trid: u32,
+        /// `true` to answer `ACK`, `false` to answer `NAK`.
+        delivered: bool,
+    },
+    /// Messages were queued for this user while they could not get them live
+    /// (offline, hidden, or gone from the switchboard): deliver them now if
+    /// they are visible online.
+    OfflineQueued,
     /// Switchboard: someone left.
     Left {
         /// Who.

@@ -1,11 +1,12 @@
 //! The domain, independent of dialects: list and presence rules, who is online,
-//! switchboards and authentication. Never imports `proto`.
+//! switchboards, offline messages and authentication. Never imports `proto`.
 
 pub mod auth;
 pub mod challenge;
 pub mod events;
 pub mod lists;
 pub mod model;
+pub mod offline;
 pub mod presence;
 pub mod registry;
 pub mod switchboard;

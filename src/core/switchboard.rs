@@ -1,7 +1,10 @@
 //! Switchboards: the cookies that admit users (from `XFR SB` and `RNG`), and one
-//! task per conversation that relays messages between its participants.
+//! task per conversation that relays messages between its participants. A room
+//! also remembers its *absent* members (offline contacts invited with `CAL`,
+//! and, with offline messages on, participants who left) so their messages can
+//! be stored, and may hold an offline delivery for the user it was opened for.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,7 +14,8 @@ use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::events::Event;
+use super::events::{Event, Receipt};
+use super::offline::{Conversation, QueuedMessage};
 
 /// What a cookie admits its holder to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,18 +70,75 @@ pub enum RoomError {
     AlreadyJoined,
 }
 
+/// Queued messages a room hands to the user it was opened for, when they join
+/// (answering the `RNG` sent on the sender's behalf).
+#[derive(Debug)]
+pub struct Delivery {
+    /// Who the messages are for.
+    pub recipient: String,
+    /// Who sent them (shown as the caller and in `IRO`; absent from the room).
+    pub sender_email: String,
+    /// The sender's friendly name as stored with the first message.
+    pub sender_nick: String,
+    /// The messages, oldest first.
+    pub messages: Vec<QueuedMessage>,
+    /// Confirmed once the messages were written to the recipient's connection.
+    pub receipt: Receipt,
+}
+
+/// What joining a room gives the joiner.
+#[derive(Debug)]
+pub struct Joined {
+    /// The participants already there, in join order.
+    pub others: Vec<Participant>,
+    /// Queued messages waiting for the joiner in this room, if any.
+    pub delivery: Option<Delivery>,
+}
+
+/// What the room did with a message.
+#[derive(Debug, Default)]
+pub struct Relay {
+    /// The sender's friendly name (`None`: the sender is not in the room).
+    pub nick: Option<String>,
+    /// Participants the message was handed to, each with the receiver of its
+    /// write confirmation (only when confirmations were asked for).
+    pub receipts: Vec<(String, oneshot::Receiver<()>)>,
+    /// How many participants the message was handed to without a confirmation.
+    pub untracked: usize,
+    /// Absent members (invited offline contacts, participants who left).
+    pub absent: Vec<String>,
+    /// The conversation the message belongs to: the pair of accounts when the
+    /// room has only ever had two people (present or absent), else the room.
+    pub conversation: Option<Conversation>,
+}
+
 enum RoomCmd {
     Join {
         who: Participant,
-        reply: oneshot::Sender<Result<Vec<Participant>, RoomError>>,
+        reply: oneshot::Sender<Result<Joined, RoomError>>,
     },
     Message {
         from: String,
         payload: Bytes,
-        reply: oneshot::Sender<usize>,
+        confirm: bool,
+        reply: oneshot::Sender<Relay>,
     },
     Roster {
         reply: oneshot::Sender<Vec<String>>,
+    },
+    InviteAbsent {
+        email: String,
+        reply: oneshot::Sender<Result<(), RoomError>>,
+    },
+    Ringing {
+        email: String,
+    },
+    Offer {
+        delivery: Delivery,
+    },
+    Withdraw {
+        recipient: String,
+        reply: oneshot::Sender<bool>,
     },
     Leave {
         email: String,
@@ -116,22 +177,67 @@ impl RoomHandle {
             .ok()
     }
 
-    /// Joins the room; returns the participants already there (in join order).
-    pub async fn join(&self, who: Participant) -> Result<Vec<Participant>, RoomError> {
+    /// Joins the room; returns the participants already there (in join order)
+    /// and any delivery waiting for the joiner.
+    pub async fn join(&self, who: Participant) -> Result<Joined, RoomError> {
         self.ask(|reply| RoomCmd::Join { who, reply })
             .await
             .unwrap_or(Err(RoomError::Closed))
     }
 
-    /// Relays a message to every other participant; returns how many got it.
-    pub async fn send(&self, from: &str, payload: Bytes) -> usize {
+    /// Relays a message to every other participant, with a write confirmation
+    /// per participant when `confirm` is set; says who got it, who is absent
+    /// and which conversation it belongs to. An empty [`Relay`] if the room is
+    /// gone or `from` is not in it.
+    pub async fn send(&self, from: &str, payload: Bytes, confirm: bool) -> Relay {
         self.ask(|reply| RoomCmd::Message {
             from: from.to_owned(),
             payload,
+            confirm,
             reply,
         })
         .await
-        .unwrap_or(0)
+        .unwrap_or_default()
+    }
+
+    /// Records `email` as an absent member (an offline contact invited with
+    /// `CAL`). Full when present and absent members would exceed the room's
+    /// maximum; Closed when the room is gone.
+    pub async fn invite_absent(&self, email: &str) -> Result<(), RoomError> {
+        self.ask(|reply| RoomCmd::InviteAbsent {
+            email: email.to_owned(),
+            reply,
+        })
+        .await
+        .unwrap_or(Err(RoomError::Closed))
+    }
+
+    /// `email` was rung live: they are no longer an absent member.
+    pub async fn ringing(&self, email: &str) {
+        let _ = self
+            .tx
+            .send(RoomCmd::Ringing {
+                email: email.to_owned(),
+            })
+            .await;
+    }
+
+    /// Takes back the delivery waiting for `recipient` (dropping it): `Some(true)`
+    /// if it was still waiting, `Some(false)` if the recipient already joined
+    /// and got it, `None` if the room is gone.
+    pub async fn withdraw(&self, recipient: &str) -> Option<bool> {
+        self.ask(|reply| RoomCmd::Withdraw {
+            recipient: recipient.to_owned(),
+            reply,
+        })
+        .await
+    }
+
+    /// Hands the room a delivery for `delivery.recipient`, given to them when they
+    /// join; the sender becomes an absent member (so replies reach them). If the
+    /// room closes first the delivery is dropped unconfirmed.
+    pub async fn offer(&self, delivery: Delivery) {
+        let _ = self.tx.send(RoomCmd::Offer { delivery }).await;
     }
 
     /// The account names in the room.
@@ -166,6 +272,7 @@ pub struct SwitchboardHub {
     next_room: AtomicU64,
     cookie_lifetime: Duration,
     max_participants: usize,
+    keep_leavers: bool,
 }
 
 /// The admitted identity of a switchboard user after a cookie check.
@@ -180,13 +287,20 @@ pub struct Admission {
 }
 
 impl SwitchboardHub {
-    /// A hub whose cookies last `cookie_lifetime`, with rooms of at most `max_participants`.
-    pub fn new(cookie_lifetime: Duration, max_participants: usize) -> Arc<Self> {
+    /// A hub whose cookies last `cookie_lifetime`, with rooms of at most
+    /// `max_participants`; with `keep_leavers`, participants who leave stay in
+    /// their room as absent members (offline messages on).
+    pub fn new(
+        cookie_lifetime: Duration,
+        max_participants: usize,
+        keep_leavers: bool,
+    ) -> Arc<Self> {
         Arc::new(SwitchboardHub {
             state: Mutex::new(HubState::default()),
             next_room: AtomicU64::new(rand::rng().random_range(10_000_000..99_999_999)),
             cookie_lifetime,
             max_participants: max_participants.max(2),
+            keep_leavers,
         })
     }
 
@@ -262,97 +376,215 @@ impl SwitchboardHub {
         self.lock().rooms.len()
     }
 
-    /// Starts a new, empty room task.
+    /// Starts a new, empty room task. A room nobody joins within the cookie
+    /// lifetime closes; a room closes when its last present member leaves.
     pub fn create_room(self: &Arc<Self>) -> RoomHandle {
         let id = self.next_room.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(256);
         let handle = RoomHandle { id, tx };
         self.lock().rooms.insert(id, handle.clone());
         let hub = Arc::clone(self);
+        let room = Room {
+            members: Vec::new(),
+            absent: Vec::new(),
+            ever: BTreeSet::new(),
+            key: format!("{:032x}", rand::random::<u128>()),
+            deliveries: HashMap::new(),
+            max: hub.max_participants,
+            keep_leavers: hub.keep_leavers,
+        };
+        let first_join = Instant::now() + hub.cookie_lifetime;
         tokio::spawn(async move {
-            run_room(rx, hub.max_participants).await;
+            room.run(rx, first_join).await;
             hub.lock().rooms.remove(&id);
         });
         handle
     }
 }
 
-/// The room actor: owns the participant list; ends when the last one leaves.
-async fn run_room(mut rx: mpsc::Receiver<RoomCmd>, max: usize) {
-    let mut members: Vec<Participant> = Vec::new();
-    let mut had_members = false;
-    while let Some(cmd) = rx.recv().await {
-        match cmd {
-            RoomCmd::Join { who, reply } => {
-                let result = if members.iter().any(|m| m.email == who.email) {
-                    Err(RoomError::AlreadyJoined)
-                } else if members.len() >= max {
-                    Err(RoomError::Full)
-                } else {
-                    let before = members.clone();
-                    for m in &members {
-                        deliver(
-                            m,
-                            Event::Joined {
-                                email: who.email.clone(),
-                                nick: who.nick.clone(),
-                                capabilities: who.capabilities,
-                            },
-                        );
-                    }
-                    members.push(who);
-                    had_members = true;
-                    Ok(before)
-                };
-                let _ = reply.send(result);
-            }
-            RoomCmd::Message {
-                from,
-                payload,
-                reply,
-            } => {
-                let nick = members
-                    .iter()
-                    .find(|m| m.email == from)
-                    .map(|m| m.nick.clone());
-                let mut delivered = 0;
-                if let Some(nick) = nick {
-                    for m in members.iter().filter(|m| m.email != from) {
-                        if deliver(
-                            m,
-                            Event::Message {
-                                email: from.clone(),
-                                nick: nick.clone(),
-                                payload: payload.clone(),
-                            },
-                        ) {
-                            delivered += 1;
-                        }
-                    }
+/// The state of one room, owned by its task.
+struct Room {
+    /// Present participants, in join order.
+    members: Vec<Participant>,
+    /// Absent members: invited offline contacts and (with `keep_leavers`)
+    /// participants who left.
+    absent: Vec<String>,
+    /// Everyone who has been a present or absent member: decides whether the
+    /// room is a one-to-one conversation.
+    ever: BTreeSet<String>,
+    /// Random key of the room's own conversation (when more than two people).
+    key: String,
+    /// Deliveries waiting for their recipient to join.
+    deliveries: HashMap<String, Delivery>,
+    max: usize,
+    keep_leavers: bool,
+}
+
+impl Room {
+    /// Runs until the last present member leaves, or until `first_join` passes
+    /// with nobody having joined.
+    async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>, first_join: Instant) {
+        let mut had_members = false;
+        loop {
+            let cmd = if had_members {
+                rx.recv().await
+            } else {
+                tokio::time::timeout_at(first_join.into(), rx.recv())
+                    .await
+                    .ok()
+                    .flatten()
+            };
+            let Some(cmd) = cmd else {
+                break;
+            };
+            match cmd {
+                RoomCmd::Join { who, reply } => {
+                    let result = self.join(who);
+                    had_members |= result.is_ok();
+                    let _ = reply.send(result);
                 }
-                let _ = reply.send(delivered);
-            }
-            RoomCmd::Roster { reply } => {
-                let _ = reply.send(members.iter().map(|m| m.email.clone()).collect());
-            }
-            RoomCmd::Leave { email, idle } => {
-                let before = members.len();
-                members.retain(|m| m.email != email);
-                if members.len() != before {
-                    for m in &members {
-                        deliver(
-                            m,
-                            Event::Left {
-                                email: email.clone(),
-                                idle,
-                            },
-                        );
-                    }
+                RoomCmd::Message {
+                    from,
+                    payload,
+                    confirm,
+                    reply,
+                } => {
+                    let _ = reply.send(self.relay(&from, &payload, confirm));
                 }
+                RoomCmd::Roster { reply } => {
+                    let _ = reply.send(self.members.iter().map(|m| m.email.clone()).collect());
+                }
+                RoomCmd::InviteAbsent { email, reply } => {
+                    let _ = reply.send(self.invite_absent(email));
+                }
+                RoomCmd::Ringing { email } => self.absent.retain(|a| *a != email),
+                RoomCmd::Offer { delivery } => {
+                    self.ever.insert(delivery.recipient.clone());
+                    self.ever.insert(delivery.sender_email.clone());
+                    if !self.absent.contains(&delivery.sender_email) {
+                        self.absent.push(delivery.sender_email.clone());
+                    }
+                    self.deliveries.insert(delivery.recipient.clone(), delivery);
+                }
+                RoomCmd::Withdraw { recipient, reply } => {
+                    let _ = reply.send(self.deliveries.remove(&recipient).is_some());
+                }
+                RoomCmd::Leave { email, idle } => self.leave(email, idle),
+            }
+            if had_members && self.members.is_empty() {
+                break;
             }
         }
-        if had_members && members.is_empty() {
-            break;
+    }
+
+    fn join(&mut self, who: Participant) -> Result<Joined, RoomError> {
+        if self.members.iter().any(|m| m.email == who.email) {
+            return Err(RoomError::AlreadyJoined);
+        }
+        if self.members.len() >= self.max {
+            return Err(RoomError::Full);
+        }
+        let others = self.members.clone();
+        for m in &self.members {
+            deliver(
+                m,
+                Event::Joined {
+                    email: who.email.clone(),
+                    nick: who.nick.clone(),
+                    capabilities: who.capabilities,
+                },
+            );
+        }
+        self.absent.retain(|a| *a != who.email);
+        self.ever.insert(who.email.clone());
+        let delivery = self.deliveries.remove(&who.email);
+        self.members.push(who);
+        Ok(Joined { others, delivery })
+    }
+
+    fn relay(&mut self, from: &str, payload: &Bytes, confirm: bool) -> Relay {
+        let Some(nick) = self
+            .members
+            .iter()
+            .find(|m| m.email == from)
+            .map(|m| m.nick.clone())
+        else {
+            return Relay::default();
+        };
+        let mut relay = Relay {
+            absent: self.absent.clone(),
+            conversation: self.conversation(),
+            ..Relay::default()
+        };
+        for m in self.members.iter().filter(|m| m.email != from) {
+            let (receipt, rx) = if confirm {
+                let (receipt, rx) = Receipt::new();
+                (Some(receipt), Some(rx))
+            } else {
+                (None, None)
+            };
+            let handed = deliver(
+                m,
+                Event::Message {
+                    email: from.to_owned(),
+                    nick: nick.clone(),
+                    payload: payload.clone(),
+                    receipt,
+                },
+            );
+            match rx {
+                // Not handed over: the receipt is gone and the receiver says so.
+                Some(rx) => relay.receipts.push((m.email.clone(), rx)),
+                None if handed => relay.untracked += 1,
+                None => {}
+            }
+        }
+        relay.nick = Some(nick);
+        relay
+    }
+
+    /// The conversation of the room's messages: the pair when only two people
+    /// have ever been in it, else the room itself.
+    fn conversation(&self) -> Option<Conversation> {
+        let mut ever = self.ever.iter();
+        match (ever.next(), ever.next(), ever.next()) {
+            (Some(a), Some(b), None) => Some(Conversation::pair(a, b)),
+            (Some(_), Some(_), Some(_)) => Some(Conversation::Room {
+                key: self.key.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    fn invite_absent(&mut self, email: String) -> Result<(), RoomError> {
+        if self.absent.contains(&email) {
+            return Ok(());
+        }
+        if self.members.len() + self.absent.len() >= self.max {
+            return Err(RoomError::Full);
+        }
+        self.ever.insert(email.clone());
+        self.absent.push(email);
+        Ok(())
+    }
+
+    fn leave(&mut self, email: String, idle: bool) {
+        let before = self.members.len();
+        self.members.retain(|m| m.email != email);
+        if self.members.len() == before {
+            return;
+        }
+        for m in &self.members {
+            deliver(
+                m,
+                Event::Left {
+                    email: email.clone(),
+                    idle,
+                },
+            );
+        }
+        if self.keep_leavers && !self.absent.contains(&email) {
+            self.absent.push(email);
         }
     }
 }
@@ -389,7 +621,7 @@ mod tests {
 
     #[test]
     fn cookies_are_single_use_and_bound_to_user_and_room() {
-        let hub = SwitchboardHub::new(Duration::from_secs(60), 4);
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 4, false);
         let c = hub.issue_cookie("a@x.com", "A", 8, CookiePurpose::Create);
         assert_eq!(hub.redeem("b@x.com", &c, None), Err(RoomError::BadCookie));
         let c = hub.issue_cookie("a@x.com", "A", 8, CookiePurpose::Create);
@@ -406,32 +638,42 @@ mod tests {
 
     #[test]
     fn cookies_expire() {
-        let hub = SwitchboardHub::new(Duration::ZERO, 4);
+        let hub = SwitchboardHub::new(Duration::ZERO, 4, false);
         let c = hub.issue_cookie("a@x.com", "A", 8, CookiePurpose::Create);
         assert_eq!(hub.redeem("a@x.com", &c, None), Err(RoomError::BadCookie));
     }
 
     #[tokio::test]
     async fn relay_join_leave_and_close() {
-        let hub = SwitchboardHub::new(Duration::from_secs(60), 2);
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 2, false);
         let room = hub.create_room();
         let (a, mut a_rx) = participant("a@x.com");
         let (b, mut b_rx) = participant("b@x.com");
         let (c, _c_rx) = participant("c@x.com");
-        assert!(room.join(a).await.unwrap().is_empty());
+        assert!(room.join(a).await.unwrap().others.is_empty());
         let before = room.join(b).await.unwrap();
-        assert_eq!(before.len(), 1);
+        assert_eq!(before.others.len(), 1);
+        assert!(before.delivery.is_none());
         assert!(
             matches!(a_rx.recv().await, Some(Event::Joined { email, .. }) if email == "b@x.com")
         );
         assert_eq!(room.join(c).await.unwrap_err(), RoomError::Full);
-        assert_eq!(room.send("a@x.com", Bytes::from_static(b"hi")).await, 1);
+        let relay = room.send("a@x.com", Bytes::from_static(b"hi"), false).await;
+        assert_eq!(relay.untracked, 1);
+        assert_eq!(relay.nick.as_deref(), Some("a@x.com"));
+        assert_eq!(
+            relay.conversation,
+            Some(Conversation::pair("a@x.com", "b@x.com"))
+        );
         assert!(
             matches!(b_rx.recv().await, Some(Event::Message { payload, .. }) if &payload[..] == b"hi")
         );
         room.leave("b@x.com", false).await;
         assert!(matches!(a_rx.recv().await, Some(Event::Left { email, .. }) if email == "b@x.com"));
-        assert_eq!(room.send("a@x.com", Bytes::from_static(b"alone")).await, 0);
+        let alone = room
+            .send("a@x.com", Bytes::from_static(b"alone"), true)
+            .await;
+        assert!(alone.receipts.is_empty() && alone.untracked == 0 && alone.absent.is_empty());
         room.leave("a@x.com", false).await;
         for _ in 0..100 {
             if hub.room_count() == 0 {
@@ -441,5 +683,172 @@ mod tests {
         }
         assert_eq!(hub.room_count(), 0);
         assert!(hub.room(room.id()).is_none());
+    }
+
+    async fn wait_closed(hub: &SwitchboardHub, room: &RoomHandle) {
+        for _ in 0..1000 {
+            if hub.room(room.id()).is_none() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("room {} did not close", room.id());
+    }
+
+    #[tokio::test]
+    async fn receipts_confirm_writes_and_fail_when_dropped() {
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 4, false);
+        let room = hub.create_room();
+        let (a, _a_rx) = participant("a@x.com");
+        let (b, mut b_rx) = participant("b@x.com");
+        let (c, c_rx) = participant("c@x.com");
+        room.join(a).await.unwrap();
+        room.join(b).await.unwrap();
+        room.join(c).await.unwrap();
+        drop(c_rx);
+        let mut relay = room.send("a@x.com", Bytes::from_static(b"hi"), true).await;
+        assert_eq!(relay.untracked, 0);
+        assert_eq!(relay.receipts.len(), 2);
+        // b's connection writes it and confirms; c's connection is gone.
+        assert!(matches!(b_rx.recv().await, Some(Event::Joined { .. })));
+        let Some(Event::Message { receipt, .. }) = b_rx.recv().await else {
+            panic!("no message for b")
+        };
+        receipt.unwrap().confirm();
+        let (c_email, c_done) = relay.receipts.pop().unwrap();
+        let (b_email, b_done) = relay.receipts.pop().unwrap();
+        assert_eq!((b_email.as_str(), c_email.as_str()), ("b@x.com", "c@x.com"));
+        assert!(b_done.await.is_ok());
+        assert!(c_done.await.is_err());
+        // Three people: the room's own conversation.
+        assert!(matches!(
+            relay.conversation,
+            Some(Conversation::Room { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn absent_members_and_leavers() {
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 3, true);
+        let room = hub.create_room();
+        let (a, _a_rx) = participant("a@x.com");
+        let (b, _b_rx) = participant("b@x.com");
+        room.join(a).await.unwrap();
+        room.invite_absent("c@x.com").await.unwrap();
+        // Inviting again is harmless; a fourth member would exceed the maximum.
+        room.invite_absent("c@x.com").await.unwrap();
+        room.join(b).await.unwrap();
+        assert_eq!(room.invite_absent("d@x.com").await, Err(RoomError::Full));
+        let relay = room.send("a@x.com", Bytes::from_static(b"x"), true).await;
+        assert_eq!(relay.absent, ["c@x.com"]);
+        // b leaves and stays as an absent member; c is rung live and is not.
+        room.leave("b@x.com", false).await;
+        room.ringing("c@x.com").await;
+        let relay = room.send("a@x.com", Bytes::from_static(b"y"), true).await;
+        assert_eq!(relay.absent, ["b@x.com"]);
+        assert!(relay.receipts.is_empty());
+        assert!(matches!(
+            relay.conversation,
+            Some(Conversation::Room { .. })
+        ));
+        // Rejoining makes b present again.
+        let (b, _b_rx2) = participant("b@x.com");
+        room.join(b).await.unwrap();
+        let relay = room.send("a@x.com", Bytes::from_static(b"z"), true).await;
+        assert!(relay.absent.is_empty());
+        assert_eq!(relay.receipts.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn leavers_are_forgotten_without_offline_messages() {
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 3, false);
+        let room = hub.create_room();
+        let (a, _a_rx) = participant("a@x.com");
+        let (b, _b_rx) = participant("b@x.com");
+        room.join(a).await.unwrap();
+        room.join(b).await.unwrap();
+        room.leave("b@x.com", false).await;
+        let relay = room.send("a@x.com", Bytes::from_static(b"x"), true).await;
+        assert!(relay.absent.is_empty() && relay.receipts.is_empty());
+        // A message from someone not in the room goes nowhere.
+        let stranger = room.send("z@x.com", Bytes::from_static(b"x"), true).await;
+        assert!(stranger.nick.is_none());
+    }
+
+    #[tokio::test]
+    async fn deliveries_go_to_their_recipient_on_join() {
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 4, true);
+        let room = hub.create_room();
+        let (receipt, done) = Receipt::new();
+        room.offer(Delivery {
+            recipient: "b@x.com".into(),
+            sender_email: "a@x.com".into(),
+            sender_nick: "A".into(),
+            messages: vec![QueuedMessage {
+                id: 7,
+                sender_email: "a@x.com".into(),
+                sender_nick: "A".into(),
+                sent_at_us: 1,
+                payload: Bytes::from_static(b"hello"),
+                history: None,
+            }],
+            receipt,
+        })
+        .await;
+        assert_eq!(room.withdraw("c@x.com").await, Some(false));
+        let (b, _b_rx) = participant("b@x.com");
+        let joined = room.join(b).await.unwrap();
+        assert!(joined.others.is_empty());
+        assert_eq!(room.withdraw("b@x.com").await, Some(false));
+        let delivery = joined.delivery.unwrap();
+        assert_eq!(delivery.messages[0].id, 7);
+        delivery.receipt.confirm();
+        assert!(done.await.is_ok());
+        // The sender is an absent member: a reply is for them, one to one.
+        let relay = room.send("b@x.com", Bytes::from_static(b"re"), true).await;
+        assert_eq!(relay.absent, ["a@x.com"]);
+        assert_eq!(
+            relay.conversation,
+            Some(Conversation::pair("a@x.com", "b@x.com"))
+        );
+    }
+
+    #[tokio::test]
+    async fn rooms_nobody_joins_close_and_drop_their_delivery() {
+        let hub = SwitchboardHub::new(Duration::from_millis(20), 4, true);
+        let room = hub.create_room();
+        let (receipt, done) = Receipt::new();
+        room.offer(Delivery {
+            recipient: "b@x.com".into(),
+            sender_email: "a@x.com".into(),
+            sender_nick: "A".into(),
+            messages: Vec::new(),
+            receipt,
+        })
+        .await;
+        // Nobody joins before the cookie lifetime ends: the room closes.
+        assert!(done.await.is_err());
+        wait_closed(&hub, &room).await;
+        assert_eq!(hub.room_count(), 0);
+        assert_eq!(room.withdraw("b@x.com").await, None);
+    }
+
+    #[tokio::test]
+    async fn withdrawn_deliveries_are_dropped() {
+        let hub = SwitchboardHub::new(Duration::from_secs(60), 4, true);
+        let room = hub.create_room();
+        let (receipt, done) = Receipt::new();
+        room.offer(Delivery {
+            recipient: "b@x.com".into(),
+            sender_email: "a@x.com".into(),
+            sender_nick: "A".into(),
+            messages: Vec::new(),
+            receipt,
+        })
+        .await;
+        assert_eq!(room.withdraw("b@x.com").await, Some(true));
+        assert!(done.await.is_err());
+        let (b, _b_rx) = participant("b@x.com");
+        assert!(room.join(b).await.unwrap().delivery.is_none());
     }
 }

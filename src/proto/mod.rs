@@ -7,6 +7,7 @@ pub mod dialect;
 pub mod error_code;
 pub mod frame;
 pub mod guid;
+pub mod msg_content;
 pub mod payloads;
 pub mod reply;
 

@@ -212,7 +212,9 @@ pub async fn run<S: Session>(
         if out.is_closing() {
             if out.has_pending() {
                 let flush = stream.write_all(out.pending());
-                let _ = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await;
+                if let Ok(Ok(())) = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await {
+                    out.written();
+                }
             }
             break 'conn End::Closed;
         }

@@ -1,5 +1,6 @@
 //! What every connection of the running server shares: configuration, store,
-//! router, switchboard hub, ticket key, limiters and the advertised addresses.
+//! router, switchboard hub, ticket key, limiters, offline-message state and the
+//! advertised addresses.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use crate::core::auth::TicketKey;
 use crate::core::switchboard::SwitchboardHub;
 use crate::proto::Dialect;
 use crate::route::Router;
+use crate::server::offline::OfflineState;
 use crate::store::Store;
 
 /// Shared server state, one per process.
@@ -28,6 +30,8 @@ pub struct ServerContext {
     pub sb_addr: String,
     /// The shared limiters (connections, logins, rates).
     pub limits: Arc<Limits>,
+    /// Message clock and the offline deliveries in progress.
+    pub offline: OfflineState,
 }
 
 impl ServerContext {

@@ -1,6 +1,6 @@
 //! Glue between the codec and the domain: listeners, the connection actor, the
-//! gate, the shared limiters, and the role handlers (notification, switchboard,
-//! HTTP).
+//! gate, the shared limiters, the role handlers (notification, switchboard,
+//! HTTP) and offline delivery.
 
 pub mod connection;
 pub mod context;
@@ -9,5 +9,6 @@ pub mod http;
 pub mod limits;
 pub mod listener;
 pub mod ns;
+pub mod offline;
 pub mod outbox;
 pub mod sb;

@@ -3,6 +3,7 @@
 //! `MSNPD_TEST_POSTGRES_URL` is set (one test running every case, each in its own
 //! throw-away schema), plus file-backed SQLite checks (pragmas, reopening,
 //! concurrent writers) and a check that both backends ship the same migrations.
+//! The message cases are in `contract_tests/messages.rs`.
 
 #[cfg(feature = "postgres")]
 use std::{future::Future, pin::Pin};
@@ -63,6 +64,16 @@ cases!(
     deleting_an_account,
     concurrent_edits_get_distinct_versions,
     store_lifecycle,
+    offline_queue_enqueue_read_remove,
+    offline_queue_order_and_limit,
+    history_is_numbered_per_conversation,
+    queue_cap_refuses_the_whole_message,
+    unknown_recipients_are_refused,
+    late_queue_entries_refer_to_existing_history,
+    concurrent_writes_get_gapless_sequence_numbers,
+    unawaited_writes_commit_in_order_and_close_flushes,
+    deleting_an_account_drops_its_queue_and_pair_history,
+    one_message_for_many_recipients,
 );
 
 // ---- helpers ----
@@ -110,6 +121,10 @@ fn set(lists: &[List]) -> ListSet {
         .iter()
         .fold(ListSet::default(), |set, list| set.with(*list))
 }
+
+// Message cases (offline queue, history, group commit) live in their own file.
+mod messages;
+use messages::*;
 
 // ---- cases ----
 
@@ -1169,6 +1184,13 @@ fn store_futures_are_send(store: &Store) {
     send(store.contact_list(1));
     send(store.delete_user("x"));
     send(store.create_user("x", "x", "x", None));
+    send(store.queued_messages(1, 1));
+    send(store.remove_queued(1, &[]));
+    send(store.history(
+        &crate::core::offline::Conversation::Room { key: "x".into() },
+        0,
+        1,
+    ));
 }
 
 #[tokio::test]

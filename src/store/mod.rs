@@ -9,12 +9,17 @@
 //! changes nothing. Edits naming an owner id that does not exist fail with
 //! [`StoreError::UnknownUser`]. Emails are stored and compared as given (callers
 //! lower-case them).
+//!
+//! Message writes (history entries and offline-queue entries) go through one
+//! group-commit writer task per store (`writer.rs`); their rules live once in
+//! `messages.rs`, their SQL in each backend's `messages.rs`.
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("msnpd needs a store backend: enable cargo feature `sqlite` or `postgres`");
 
 use crate::core::lists::{List, NewContactPrompt, Privacy};
 use crate::core::model::{Account, ContactList, Credentials, Group};
+use crate::core::offline::{Appended, Conversation, HistoryEntry, NewMessage, QueuedMessage};
 use crate::proto::command::PhoneKind;
 
 /// What can go wrong in the store. Domain refusals are their own variants so
@@ -51,6 +56,12 @@ pub enum StoreError {
     /// The setting already has that value.
     #[error("already in that mode")]
     AlreadyInMode,
+    /// The recipient's offline queue holds as many messages as allowed.
+    #[error("the offline queue of {recipient} is full")]
+    QueueFull {
+        /// The recipient whose queue is full.
+        recipient: String,
+    },
     /// The store URL is malformed or names a backend this build lacks.
     #[error("bad store url: {0}")]
     BadUrl(String),
@@ -82,12 +93,16 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 #[cfg(test)]
 mod contract_tests;
+mod messages;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 mod rules;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod testing;
+pub mod writer;
+
+pub use writer::{GroupCommit, PendingWrite};
 
 use crate::core::model::UserId;
 
@@ -127,21 +142,32 @@ macro_rules! dispatch {
 
 impl Store {
     /// Connects to the store named by `url` (`sqlite://PATH`, `sqlite::memory:`,
-    /// `postgres://...`) without migrating. SQLite creates the file and its directory.
+    /// `postgres://...`) without migrating, with the default group commit.
+    /// SQLite creates the file and its directory.
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Store> {
+        Self::connect_with(url, max_connections, GroupCommit::default()).await
+    }
+
+    /// [`Store::connect`] with the message writer gathering batches as
+    /// `group_commit` says. Must run inside a tokio runtime (it starts the writer).
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        group_commit: GroupCommit,
+    ) -> StoreResult<Store> {
         #[cfg(feature = "sqlite")]
         if url.starts_with("sqlite:") {
             return Ok(Store::Sqlite(
-                sqlite::SqliteStore::connect(url, max_connections).await?,
+                sqlite::SqliteStore::connect(url, max_connections, group_commit).await?,
             ));
         }
         #[cfg(feature = "postgres")]
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Store::Postgres(
-                postgres::PgStore::connect(url, max_connections).await?,
+                postgres::PgStore::connect(url, max_connections, group_commit).await?,
             ));
         }
-        let _ = max_connections;
+        let _ = (max_connections, group_commit);
         Err(StoreError::BadUrl(format!(
             "{url}: expected sqlite://PATH or postgres://... (of the backends compiled in)"
         )))
@@ -157,7 +183,7 @@ impl Store {
         dispatch!(self, s => s.ping().await)
     }
 
-    /// Closes the pool, flushing what is pending.
+    /// Commits pending message writes and closes the pool.
     pub async fn close(&self) {
         dispatch!(self, s => s.close().await)
     }
@@ -307,5 +333,61 @@ impl Store {
         value: Option<&str>,
     ) -> StoreResult<u32> {
         dispatch!(self, s => s.set_phone(user, kind, value).await)
+    }
+
+    /// Submits a message write (history entry and offline-queue entries, one
+    /// transaction) to the group-commit writer, waiting for room in its queue.
+    /// Writes commit in submission order; [`PendingWrite::wait`] gives the result:
+    /// QueueFull (nothing written) when a recipient's queue is at
+    /// `message.queue_cap`, UnknownUser when a recipient (or a member of a pair
+    /// conversation) has no account, Unavailable when the backend failed.
+    pub async fn submit_message(&self, message: NewMessage) -> StoreResult<PendingWrite> {
+        dispatch!(self, s => s.writer().submit(message).await)
+    }
+
+    /// [`Store::submit_message`] and wait for the commit.
+    pub async fn append_message(&self, message: NewMessage) -> StoreResult<Appended> {
+        self.submit_message(message).await?.wait().await
+    }
+
+    /// [`Store::submit_message`] without waiting for room in the writer's
+    /// queue: refused (Unavailable) at once when it is full, so a stalled store
+    /// never stalls live chat. The [`PendingWrite`] may be dropped (a failure is
+    /// then only logged).
+    pub fn try_submit_message(&self, message: NewMessage) -> StoreResult<PendingWrite> {
+        dispatch!(self, s => s.writer().try_submit(message))
+    }
+
+    /// The first `limit` messages queued for `recipient`, in the order they were
+    /// sent (then by id). Empty for an unknown recipient.
+    pub async fn queued_messages(
+        &self,
+        recipient: UserId,
+        limit: usize,
+    ) -> StoreResult<Vec<QueuedMessage>> {
+        dispatch!(self, s => s.queued_messages(recipient, limit).await)
+    }
+
+    /// How many messages are queued for `recipient`.
+    pub async fn queued_count(&self, recipient: UserId) -> StoreResult<usize> {
+        dispatch!(self, s => s.queued_count(recipient).await)
+    }
+
+    /// Removes the queued messages of `recipient` with these ids (others' and
+    /// unknown ids are ignored); returns how many were removed.
+    pub async fn remove_queued(&self, recipient: UserId, ids: &[i64]) -> StoreResult<usize> {
+        dispatch!(self, s => s.remove_queued(recipient, ids).await)
+    }
+
+    /// Up to `limit` history entries of `conversation` with a sequence number
+    /// above `after_seq`, ascending. Empty for a conversation without history;
+    /// UnknownUser when a member of a pair conversation has no account.
+    pub async fn history(
+        &self,
+        conversation: &Conversation,
+        after_seq: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<HistoryEntry>> {
+        dispatch!(self, s => s.history(conversation, after_seq, limit).await)
     }
 }

@@ -1,7 +1,10 @@
 //! The PostgreSQL backend: pool setup (synchronous_commit=on), its migrations, the
 //! read queries, and the SQL of the edit primitives that `rules.rs` drives. Edits
 //! lock the users they touch with `SELECT ... FOR UPDATE` in ascending id order;
-//! whole-list reads run in one REPEATABLE READ snapshot.
+//! whole-list reads run in one REPEATABLE READ snapshot. Message writes and reads
+//! (offline queue, history) live in `postgres/messages.rs`.
+
+mod messages;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow, Postgres};
 use sqlx::{Row, Transaction};
 
 use super::rules::{self, ContactRow, EditTx};
+use super::writer::{self, GroupCommit, MessageWriter};
 use super::*;
 use crate::core::lists::ListSet;
 use crate::core::model::UserId;
@@ -28,6 +32,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    writer: MessageWriter,
 }
 
 /// A group id as PostgreSQL's `INTEGER` (`None` if it cannot exist there).
@@ -42,8 +47,13 @@ fn pg_group_checked(group: u32) -> StoreResult<i32> {
 
 impl PgStore {
     /// Connects to `url` (`postgres://...`) with at most `max_connections`
-    /// connections (one is opened now, so a bad URL or a dead server fails here).
-    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+    /// connections (one is opened now, so a bad URL or a dead server fails here),
+    /// and starts its message writer (`group_commit`).
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        group_commit: GroupCommit,
+    ) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|err| StoreError::BadUrl(format!("postgres url: {err}")))?
             .application_name("msnpd")
@@ -53,7 +63,9 @@ impl PgStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
-        Ok(PgStore { pool })
+        let (writer, inbox) = MessageWriter::channel(group_commit);
+        tokio::spawn(writer::run(pool.clone(), inbox));
+        Ok(PgStore { pool, writer })
     }
 
     /// Applies pending migrations.
@@ -68,8 +80,9 @@ impl PgStore {
         Ok(())
     }
 
-    /// Closes the pool.
+    /// Commits pending message writes, then closes the pool.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -343,7 +356,7 @@ fn account_from_row(row: &PgRow) -> StoreResult<Account> {
 }
 
 /// One PostgreSQL write transaction.
-struct PgTx(Transaction<'static, Postgres>);
+pub(crate) struct PgTx(Transaction<'static, Postgres>);
 
 impl EditTx for PgTx {
     async fn commit(self) -> StoreResult<()> {

@@ -1,7 +1,10 @@
 //! The SQLite backend: connection setup (WAL, synchronous=FULL, foreign keys,
 //! busy timeout), its migrations, the read queries, and the SQL of the edit
 //! primitives that `rules.rs` drives. Write transactions are `BEGIN IMMEDIATE`, so
-//! edits are serial and never fail to upgrade a read lock.
+//! edits are serial and never fail to upgrade a read lock. Message writes and
+//! reads (offline queue, history) live in `sqlite/messages.rs`.
+
+mod messages;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -14,6 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Transaction};
 
 use super::rules::{self, ContactRow, EditTx};
+use super::writer::{self, GroupCommit, MessageWriter};
 use super::*;
 use crate::core::lists::ListSet;
 use crate::core::model::UserId;
@@ -30,6 +34,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: MessageWriter,
 }
 
 /// Whether `url` names an in-memory database (`sqlite::memory:`, `mode=memory`).
@@ -43,10 +48,15 @@ fn is_memory_url(url: &str) -> bool {
 
 impl SqliteStore {
     /// Opens `url` (`sqlite://PATH` or `sqlite::memory:`) with at most
-    /// `max_connections` connections, creating the file and its directory.
+    /// `max_connections` connections, creating the file and its directory, and
+    /// starts its message writer (`group_commit`).
     /// An in-memory database uses exactly one connection, kept open for the
     /// store's life, so every query sees the same data.
-    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        group_commit: GroupCommit,
+    ) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|err| StoreError::BadUrl(format!("{url}: {err}")))?
             .foreign_keys(true)
@@ -75,7 +85,9 @@ impl SqliteStore {
                 )
                 .await?
         };
-        Ok(SqliteStore { pool })
+        let (writer, inbox) = MessageWriter::channel(group_commit);
+        tokio::spawn(writer::run(pool.clone(), inbox));
+        Ok(SqliteStore { pool, writer })
     }
 
     /// The connection pool (tests inspect pragmas through it).
@@ -96,8 +108,10 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Closes the pool; the last connection to close checkpoints the WAL.
+    /// Commits pending message writes, then closes the pool; the last
+    /// connection to close checkpoints the WAL.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 
@@ -367,7 +381,7 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Account> {
 }
 
 /// One SQLite write transaction.
-struct SqliteTx(Transaction<'static, Sqlite>);
+pub(crate) struct SqliteTx(Transaction<'static, Sqlite>);
 
 impl EditTx for SqliteTx {
     async fn commit(self) -> StoreResult<()> {

@@ -29,10 +29,13 @@ pub const LINE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A running msnpd process.
 pub struct Server {
     child: Child,
-    _dir: tempfile::TempDir,
+    /// Holds the store (SQLite) and the ready file; `None` only while restarting.
+    dir: Option<tempfile::TempDir>,
     /// Listener name → `ip:port`.
     pub addrs: HashMap<String, String>,
     overrides: Vec<String>,
+    /// The open-file limit it was started with, if any.
+    fd_limit: Option<u32>,
 }
 
 impl Server {
@@ -63,7 +66,6 @@ impl Server {
         extra: &[&str],
         fd_limit: Option<u32>,
     ) -> Server {
-        let ready: PathBuf = dir.path().join("ready.json");
         let mut overrides = vec![
             format!("store.url={store_url}"),
             "listeners.ns.bind=127.0.0.1:0".to_string(),
@@ -72,6 +74,13 @@ impl Server {
             "listeners.admin.bind=127.0.0.1:0".to_string(),
         ];
         overrides.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(dir, overrides, fd_limit)
+    }
+
+    /// Runs `msnpd -O ... serve` in `dir` and waits for its ready file.
+    fn spawn(dir: tempfile::TempDir, overrides: Vec<String>, fd_limit: Option<u32>) -> Server {
+        let ready: PathBuf = dir.path().join("ready.json");
+        let _ = std::fs::remove_file(&ready);
         let mut cmd = match fd_limit {
             None => Command::new(msnpd_bin()),
             Some(fds) => {
@@ -103,10 +112,24 @@ impl Server {
         };
         Server {
             child,
-            _dir: dir,
+            dir: Some(dir),
             addrs,
             overrides,
+            fd_limit,
         }
+    }
+
+    /// Stops the server cleanly (as [`Server::stop`], asserting a successful
+    /// exit) and starts a new process on the same store with the same
+    /// settings; its listeners get new ports.
+    pub fn restart(mut self) -> Server {
+        let status = self.terminate_and_wait();
+        assert!(status.success(), "msnpd exited with {status}");
+        let dir = self.dir.take().expect("server directory");
+        let overrides = std::mem::take(&mut self.overrides);
+        let fd_limit = self.fd_limit;
+        drop(self);
+        Self::spawn(dir, overrides, fd_limit)
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
@@ -326,6 +349,11 @@ impl Server {
 
     /// Stops the server with SIGTERM and returns its exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
+        self.terminate_and_wait()
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the process to exit.
+    fn terminate_and_wait(&mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         let _ = Command::new("kill").arg("-TERM").arg(&pid).status();
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -559,6 +587,13 @@ impl Client {
         let mut payload = vec![0; len];
         self.reader.read_exact(&mut payload).expect("payload");
         (line, payload)
+    }
+
+    /// Reads exactly `len` payload bytes (after a line read with [`Client::line`]).
+    pub fn payload(&mut self, len: usize) -> Vec<u8> {
+        let mut payload = vec![0; len];
+        self.reader.read_exact(&mut payload).expect("payload");
+        payload
     }
 
     /// Asserts the server closes the connection (EOF) without sending more lines.

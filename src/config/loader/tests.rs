@@ -458,6 +458,8 @@ fn limits_must_be_positive() {
         "limits.commands_per_sec",
         "limits.command_burst",
         "limits.invites_per_minute",
+        "offline.max_queued_per_user",
+        "offline.commit_batch_max",
         "store.max_connections",
         "auth.ticket_lifetime_secs",
         "protocol.cookie_lifetime_secs",
@@ -550,6 +552,27 @@ fn other_rules() {
     assert_error(
         with_overrides(&["listeners.NS={ role = \"http\", bind = \"127.0.0.1:0\" }"]),
         &["invalid value for `listeners.NS`"],
+    );
+}
+
+#[test]
+fn offline_settings() {
+    let config = with_overrides(&[
+        "offline.enabled=true",
+        "offline.history=false",
+        "offline.commit_window_us=0",
+    ])
+    .unwrap();
+    assert!(config.offline.enabled);
+    assert!(!config.offline.history);
+    assert_eq!(config.offline.commit_window_us, 0);
+    assert!(with_overrides(&["offline.commit_window_us=1000000"]).is_ok());
+    assert_error(
+        with_overrides(&["offline.commit_window_us=1000001"]),
+        &[
+            "invalid value for `offline.commit_window_us`",
+            "at most 1000000",
+        ],
     );
 }
 

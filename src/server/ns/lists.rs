@@ -23,7 +23,10 @@ pub(super) fn store_error_code(error: &StoreError, dialect: Dialect) -> ErrorCod
         StoreError::TooManyGroups => ErrorCode::TooManyGroups,
         StoreError::CannotRemoveGroupZero => ErrorCode::CannotRemoveGroupZero,
         StoreError::AlreadyInMode => ErrorCode::AlreadyInMode,
-        StoreError::UserExists | StoreError::BadUrl(_) | StoreError::Unavailable(_) => {
+        StoreError::UserExists
+        | StoreError::QueueFull { .. }
+        | StoreError::BadUrl(_)
+        | StoreError::Unavailable(_) => {
             tracing::warn!(%error, "store error");
             ErrorCode::InternalError
         }

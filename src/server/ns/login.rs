@@ -266,6 +266,7 @@ impl NsSession {
             handle,
             list,
             online: false,
+            offline_pending: true,
         });
         self.send_challenge(out);
     }

@@ -37,6 +37,9 @@ struct LoggedIn {
     list: ContactList,
     /// Whether the first `CHG` (which triggers `ILN`s) has happened.
     online: bool,
+    /// Whether queued offline messages may be waiting: checked (and delivered)
+    /// once the user is visible online.
+    offline_pending: bool,
 }
 
 /// One notification (or dispatch) session.
@@ -210,8 +213,12 @@ impl Session for NsSession {
                 caller_email,
                 caller_nick,
             } => self.on_ring(session_id, sb_addr, caller_email, caller_nick, out),
+            Event::OfflineQueued => self.on_offline_queued(),
             // Switchboard events never reach a notification session.
-            Event::Joined { .. } | Event::Message { .. } | Event::Left { .. } => {}
+            Event::Joined { .. }
+            | Event::Message { .. }
+            | Event::MessageOutcome { .. }
+            | Event::Left { .. } => {}
         }
     }
 

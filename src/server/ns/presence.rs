@@ -1,6 +1,9 @@
-//! Presence: `CHG` (with `ILN` after the first one), and turning other users'
+//! Presence: `CHG` (with `ILN` after the first one, and the delivery of queued
+//! offline messages once the user is visible online), and turning other users'
 //! presence events into `NLN`/`FLN` lines (each followed, where the dialect has
 //! them, by the contact's personal message: see `personal.rs`).
+
+use std::sync::Arc;
 
 use super::NsSession;
 use crate::core::events::PresenceView;
@@ -8,6 +11,7 @@ use crate::core::lists::List;
 use crate::core::presence::Status;
 use crate::proto::reply::PresenceInfo;
 use crate::proto::{Reply, TrId};
+use crate::server::offline;
 use crate::server::outbox::Outbox;
 
 impl NsSession {
@@ -62,6 +66,26 @@ impl NsSession {
         }
         if let Some(user) = self.user.as_ref() {
             self.notify_watchers(&user.account, &user.handle, &before);
+        }
+        if status.is_visible_online()
+            && let Some(user) = self.user.as_mut()
+            && std::mem::take(&mut user.offline_pending)
+        {
+            offline::deliver_queued(Arc::clone(&self.ctx), user.account.clone());
+        }
+    }
+
+    /// Messages were queued for this user: deliver them now if they are
+    /// visible online, else at their next `CHG` to a visible status.
+    pub(super) fn on_offline_queued(&mut self) {
+        let Some(user) = self.user.as_mut() else {
+            return;
+        };
+        let visible = user.online && user.handle.with_shared(|s| s.status.is_visible_online());
+        if visible {
+            offline::deliver_queued(Arc::clone(&self.ctx), user.account.clone());
+        } else {
+            user.offline_pending = true;
         }
     }
 

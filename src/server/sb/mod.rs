@@ -1,6 +1,10 @@
 //! The switchboard role: joining a room with a cookie (`USR` for the creator,
-//! `ANS` for the invited), inviting (`CAL`), relaying `MSG` with its
-//! acknowledgement modes, and leaving (`OUT`, which the others see as `BYE`).
+//! `ANS` for the invited, which also hands over offline messages waiting in that
+//! room), inviting (`CAL`, which records an offline contact as an absent member
+//! when offline messages are on), relaying `MSG` (in `messages.rs`), and leaving
+//! (`OUT`, which the others see as `BYE`).
+
+mod messages;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,9 +17,9 @@ use super::context::ServerContext;
 use super::gate::{ConnRole, Stage};
 use super::outbox::Outbox;
 use crate::core::events::Event;
-use crate::core::lists::is_valid_email;
-use crate::core::switchboard::{CookiePurpose, Participant, RoomHandle};
-use crate::proto::command::{AckMode, UsrArgs};
+use crate::core::lists::{allows, is_valid_email};
+use crate::core::switchboard::{CookiePurpose, Joined, Participant, RoomError, RoomHandle};
+use crate::proto::command::UsrArgs;
 use crate::proto::{Command, Dialect, ErrorCode, Reply, TrId};
 use crate::route::Reachability;
 use crate::store::StoreError;
@@ -143,26 +147,56 @@ impl SbSession {
             out.close();
             return;
         };
-        let others = match room.join(self.participant(&email, &nick)).await {
-            Ok(others) => others,
+        let Joined { others, delivery } = match room.join(self.participant(&email, &nick)).await {
+            Ok(joined) => joined,
             Err(_) => {
                 out.respond(trid).error(ErrorCode::SwitchboardFailed);
                 out.close();
                 return;
             }
         };
-        let total = u32::try_from(others.len()).unwrap_or(u32::MAX);
-        for (index, other) in others.into_iter().enumerate() {
+        // An offline delivery shows its sender as the first one in the room.
+        let mut roster: Vec<(String, String, u64)> = Vec::with_capacity(others.len() + 1);
+        if let Some(delivery) = &delivery {
+            roster.push((
+                delivery.sender_email.clone(),
+                delivery.sender_nick.clone(),
+                0,
+            ));
+        }
+        roster.extend(
+            others
+                .into_iter()
+                .map(|other| (other.email, other.nick, other.capabilities)),
+        );
+        let total = u32::try_from(roster.len()).unwrap_or(u32::MAX);
+        for (index, (email, nick, capabilities)) in roster.into_iter().enumerate() {
             out.send(Reply::Iro {
                 trid,
                 index: u32::try_from(index + 1).unwrap_or(u32::MAX),
                 total,
-                email: other.email,
-                nick: other.nick,
-                capabilities: other.capabilities,
+                email,
+                nick,
+                capabilities,
             });
         }
         out.send(Reply::AnsOk { trid });
+        if let Some(delivery) = delivery {
+            // The stored messages as if just sent, then the sender "leaves":
+            // a reply invites them again (CAL), live or offline.
+            for message in delivery.messages {
+                out.send(Reply::Msg {
+                    sender: delivery.sender_email.clone(),
+                    sender_nick: message.sender_nick,
+                    payload: message.payload,
+                });
+            }
+            out.send(Reply::Bye {
+                email: delivery.sender_email,
+                idle: false,
+            });
+            out.confirm_on_write(delivery.receipt);
+        }
         self.member = Some(Member { email, nick, room });
     }
 
@@ -187,9 +221,15 @@ impl SbSession {
                 return;
             }
             Reachability::Offline => {
-                let code = match self.ctx.store.account(&callee).await {
-                    Err(StoreError::UnknownUser) => ErrorCode::InvalidUser,
-                    _ => ErrorCode::NotOnline,
+                let code = match self.invite_absent(&callee).await {
+                    Ok(()) => {
+                        out.send(Reply::CalRinging {
+                            trid,
+                            session_id: member.room.id().to_string(),
+                        });
+                        return;
+                    }
+                    Err(code) => code,
                 };
                 out.respond(trid).error(code);
                 return;
@@ -206,24 +246,47 @@ impl SbSession {
             },
         );
         if ringing {
+            member.room.ringing(&callee).await;
             out.send(Reply::CalRinging { trid, session_id });
         } else {
             out.respond(trid).error(ErrorCode::NotOnline);
         }
     }
 
-    /// `MSG trid mode length`: relay and acknowledge as the mode asks.
-    async fn msg(&mut self, trid: TrId, ack: AckMode, payload: bytes::Bytes, out: &mut Outbox) {
+    /// `CAL` of a contact who is offline (or hidden): with offline messages on,
+    /// an existing account that allows the caller becomes an absent member of
+    /// the room (`Ok`); otherwise the error to answer (`208` for no such
+    /// account, `217` else, as the original service did).
+    async fn invite_absent(&self, callee: &str) -> Result<(), ErrorCode> {
         let Some(member) = self.member.as_ref() else {
-            return;
+            return Err(ErrorCode::NotOnline);
         };
-        let delivered = member.room.send(&member.email, payload).await;
-        match (ack, delivered > 0) {
-            (AckMode::Acknowledged | AckMode::Data, true) => out.send(Reply::Ack { trid }),
-            (AckMode::Acknowledged | AckMode::Data | AckMode::NakOnly, false) => {
-                out.send(Reply::Nak { trid })
+        let account = match self.ctx.store.account(callee).await {
+            Ok(account) => account,
+            Err(StoreError::UnknownUser) => return Err(ErrorCode::InvalidUser),
+            Err(_) => return Err(ErrorCode::NotOnline),
+        };
+        if !self.ctx.config.offline.enabled {
+            return Err(ErrorCode::NotOnline);
+        }
+        let list = match self.ctx.store.contact_list(account.id).await {
+            Ok(list) => list,
+            Err(error) => {
+                tracing::warn!(%error, "store error during CAL of an offline contact");
+                return Err(ErrorCode::NotOnline);
             }
-            (AckMode::NakOnly | AckMode::Unacknowledged, _) => {}
+        };
+        let caller_lists = list
+            .contact(&member.email)
+            .map(|c| c.lists)
+            .unwrap_or_default();
+        if !allows(list.privacy, caller_lists) {
+            return Err(ErrorCode::NotOnline);
+        }
+        match member.room.invite_absent(callee).await {
+            Ok(()) => Ok(()),
+            Err(RoomError::Full) => Err(ErrorCode::SwitchboardFailed),
+            Err(_) => Err(ErrorCode::NotOnline),
         }
     }
 
@@ -317,14 +380,26 @@ impl Session for SbSession {
                 email,
                 nick,
                 payload,
-            } => out.send(Reply::Msg {
-                sender: email,
-                sender_nick: nick,
-                payload,
+                receipt,
+            } => {
+                out.send(Reply::Msg {
+                    sender: email,
+                    sender_nick: nick,
+                    payload,
+                });
+                if let Some(receipt) = receipt {
+                    out.confirm_on_write(receipt);
+                }
+            }
+            Event::MessageOutcome { trid, delivered } => out.send(if delivered {
+                Reply::Ack { trid }
+            } else {
+                Reply::Nak { trid }
             }),
             Event::Left { email, idle } => out.send(Reply::Bye { email, idle }),
             Event::Kick(_) => out.close(),
-            Event::Presence(_)
+            Event::OfflineQueued
+            | Event::Presence(_)
             | Event::PersonalMessage { .. }
             | Event::AddedToReverseList { .. }
             | Event::RemovedFromReverseList { .. }
