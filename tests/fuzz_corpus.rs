@@ -51,8 +51,8 @@ fn corpus_replays_without_a_failure() {
 /// a single error in that dialect (the seeds are valid traffic, not noise).
 #[test]
 fn dialect_seeds_are_valid_traffic() {
-    use msnpd::proto::fuzzing::{check_parse, frames_of};
     use msnpd::proto::Dialect;
+    use msnpd::proto::fuzzing::{check_parse, frames_of};
     for version in 2..=12u8 {
         let dialect = Dialect::new(version).unwrap();
         for role in ["ns", "sb-caller", "sb-callee"] {

@@ -169,12 +169,12 @@ pub fn encode_command(cmd: &Command) -> Frame {
             .url(name)
             .raw("0")
             .frame(),
-        Command::Rea { trid, email, nick } => LineBuf::new("REA")
-            .num(*trid)
-            .raw(email)
-            .url(nick)
-            .frame(),
-        Command::Blp { trid, privacy } => LineBuf::new("BLP").num(*trid).raw(privacy.code()).frame(),
+        Command::Rea { trid, email, nick } => {
+            LineBuf::new("REA").num(*trid).raw(email).url(nick).frame()
+        }
+        Command::Blp { trid, privacy } => {
+            LineBuf::new("BLP").num(*trid).raw(privacy.code()).frame()
+        }
         Command::Gtc { trid, prompt } => LineBuf::new("GTC").num(*trid).raw(prompt.code()).frame(),
         Command::Prp { trid, kind, value } => {
             let line = LineBuf::new("PRP").num(*trid).raw(kind.code());
@@ -184,7 +184,9 @@ pub fn encode_command(cmd: &Command) -> Frame {
             }
             .frame()
         }
-        Command::PrpNick { trid, nick } => LineBuf::new("PRP").num(*trid).raw("MFN").url(nick).frame(),
+        Command::PrpNick { trid, nick } => {
+            LineBuf::new("PRP").num(*trid).raw("MFN").url(nick).frame()
+        }
         Command::Xfr { trid, target } => {
             let target = match target {
                 XfrTarget::Switchboard => "SB",
@@ -251,7 +253,10 @@ mod tests {
             nick: Some("Bob B".into()),
             group: Some(3),
         };
-        assert_eq!(encode_command(&adc).line, "ADC 16 FL N=bob@x.com F=Bob%20B 3");
+        assert_eq!(
+            encode_command(&adc).line,
+            "ADC 16 FL N=bob@x.com F=Bob%20B 3"
+        );
         let msg = Command::Msg {
             trid: 3,
             ack: AckMode::Acknowledged,

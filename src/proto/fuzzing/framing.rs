@@ -94,7 +94,10 @@ fn buffer_bound(limits: FrameLimits) -> usize {
 
 /// Decodes the pieces in order, as a connection would receive them, then runs
 /// `decode_eof`. Panics if the codec ever leaves more buffered than it may.
-pub fn decode_pieces<'a>(limits: FrameLimits, pieces: impl IntoIterator<Item = &'a [u8]>) -> Outcome {
+pub fn decode_pieces<'a>(
+    limits: FrameLimits,
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+) -> Outcome {
     let bound = buffer_bound(limits);
     let mut codec = MsnpCodec::new(limits);
     let mut buf = BytesMut::new();
@@ -220,6 +223,10 @@ pub fn framing(data: &[u8]) {
         let rewritten: Vec<u8> = whole.frames.iter().flat_map(frame_bytes).collect();
         let again = decode_pieces(relaxed, [rewritten.as_slice()]);
         assert_eq!(again.frames, whole.frames, "re-encoded frames differ");
-        assert_eq!(again.end, End::Clean, "re-encoded frames do not end cleanly");
+        assert_eq!(
+            again.end,
+            End::Clean,
+            "re-encoded frames do not end cleanly"
+        );
     }
 }

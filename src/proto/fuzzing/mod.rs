@@ -17,9 +17,12 @@ pub use framing::{
 };
 pub use parse::{check_parse, check_roundtrip, dialects, frames_of, parse, roundtrip};
 
+/// A harness: takes arbitrary bytes, panics if an invariant breaks.
+pub type Harness = fn(&[u8]);
+
 /// Every fuzz target: its name (the `fuzz/fuzz_targets/` file and the
 /// `fuzz/corpus/` directory) and the harness it runs.
-pub const TARGETS: [(&str, fn(&[u8])); 3] = [
+pub const TARGETS: [(&str, Harness); 3] = [
     ("framing", framing),
     ("parse", parse),
     ("roundtrip", roundtrip),

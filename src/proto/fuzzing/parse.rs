@@ -122,7 +122,11 @@ pub fn check_roundtrip(dialect: Option<Dialect>, cmd: &Command) {
     };
     let decoded = decode_pieces(limits, [bytes.as_slice()]);
     assert_eq!(decoded.end, End::Clean, "{cmd:?}: encoded as {frame:?}");
-    assert_eq!(decoded.frames, [frame.clone()], "{cmd:?}: framed differently");
+    assert_eq!(
+        decoded.frames,
+        std::slice::from_ref(&frame),
+        "{cmd:?}: framed differently"
+    );
     let again = check_parse(dialect, &frame);
     assert_eq!(
         again.as_ref(),
@@ -131,7 +135,11 @@ pub fn check_roundtrip(dialect: Option<Dialect>, cmd: &Command) {
         frame.line
     );
     if let Ok(again) = again {
-        assert_eq!(encode_command(&again), frame, "canonical form is not stable");
+        assert_eq!(
+            encode_command(&again),
+            frame,
+            "canonical form is not stable"
+        );
     }
 }
 
