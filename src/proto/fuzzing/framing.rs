@@ -6,8 +6,10 @@
 //! - no panic;
 //! - bounded buffering: whenever the codec asks for more input, the caller's buffer
 //!   holds fewer bytes than the largest limit (a line or a declared payload);
-//! - the outcome (frames, then a clean end or the same error) does not depend on how
-//!   the input is split: whole, byte by byte, and in pseudo-random pieces;
+//! - the outcome (frames, then a clean end or the same error) is the one the
+//!   reference framer (`reference.rs`) computes from the documented rules, and does
+//!   not depend on how the input is split: whole, byte by byte, and in
+//!   pseudo-random pieces;
 //! - every frame is well formed: a non-empty line without `\n` that fit the line
 //!   limit; a payload exactly when the verb is a payload verb, as long as the
 //!   line's last token says and within the verb's bound;
@@ -21,6 +23,7 @@ use crate::proto::error_code::ErrorCode;
 use crate::proto::{Frame, FrameError, FrameLimits, MsnpCodec};
 
 use super::encode::frame_bytes;
+use super::reference::reference_decode;
 
 /// The limits msnpd ships with (config `limits.*` defaults).
 pub const PRODUCTION_LIMITS: FrameLimits = FrameLimits {
@@ -169,7 +172,7 @@ pub fn pseudo_random_pieces(data: &[u8], max_piece: usize) -> Vec<&[u8]> {
 }
 
 /// The payload bound of `verb`, if it is a payload verb.
-fn payload_bound(limits: FrameLimits, verb: &str) -> Option<usize> {
+pub(super) fn payload_bound(limits: FrameLimits, verb: &str) -> Option<usize> {
     if verb.eq_ignore_ascii_case("MSG") {
         Some(limits.max_msg_payload)
     } else if PAYLOAD_VERBS.iter().any(|v| v.eq_ignore_ascii_case(verb)) {
@@ -208,6 +211,11 @@ pub fn check_frame(limits: FrameLimits, frame: &Frame) {
 pub fn framing(data: &[u8]) {
     for limits in [PRODUCTION_LIMITS, TINY_LIMITS] {
         let whole = decode_pieces(limits, [data]);
+        assert_eq!(
+            whole,
+            reference_decode(limits, data),
+            "codec and reference framer differ"
+        );
         let bytewise = decode_pieces(limits, data.chunks(1));
         assert_eq!(whole, bytewise, "byte-by-byte decoding differs");
         let split = decode_pieces(limits, pseudo_random_pieces(data, 64));

@@ -9,6 +9,7 @@
 mod encode;
 mod framing;
 mod parse;
+mod reference;
 
 pub use encode::{encode_command, frame_bytes};
 pub use framing::{
@@ -16,6 +17,7 @@ pub use framing::{
     pseudo_random_pieces,
 };
 pub use parse::{check_parse, check_roundtrip, dialects, frames_of, parse, roundtrip};
+pub use reference::reference_decode;
 
 /// A harness: takes arbitrary bytes, panics if an invariant breaks.
 pub type Harness = fn(&[u8]);
