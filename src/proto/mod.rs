@@ -6,6 +6,8 @@ pub mod command;
 pub mod dialect;
 pub mod error_code;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guid;
 pub mod msg_content;
 pub mod payloads;
