@@ -45,39 +45,18 @@ fn md5_login_reply(server: &Server, email: &str, password: &str) -> String {
     c.line()
 }
 
-/// Tries an MSNP8 ticket login; returns the reply to `USR TWN S`.
-fn ticket_login_reply(server: &Server, email: &str, ticket: &str) -> String {
-    let mut c = server.connect("ns");
-    c.send("VER 1 MSNP8 CVR0");
-    c.expect("VER 1 MSNP8");
-    c.send(&format!(
-        "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 5.0.0540 MSMSGS {email}"
-    ));
-    c.expect_prefix("CVR 2 ");
-    c.send(&format!("USR 3 TWN I {email}"));
-    c.expect_prefix("USR 3 TWN S ");
-    c.send(&format!("USR 4 TWN S {ticket}"));
-    c.line()
-}
-
 /// Bob logs in again with his ticket while the store is down: msnpd uses his
 /// last known login data (remembered at his first login), so he gets in, `SYN`
 /// gives his list, and he chats with Alice in a new switchboard.
 fn ticket_login_with_remembered_list(server: &Server, chat: &mut Chat, ticket: &str) {
     let (a, b) = ("alice@example.com", "bob@example.com");
     let started = std::time::Instant::now();
-    let mut bob = server.connect("ns");
-    bob.send("VER 1 MSNP8 CVR0");
-    bob.expect("VER 1 MSNP8");
-    bob.send(&format!(
-        "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 5.0.0540 MSMSGS {b}"
-    ));
-    bob.expect_prefix("CVR 2 ");
-    bob.send(&format!("USR 3 TWN I {b}"));
-    bob.expect_prefix("USR 3 TWN S ");
-    bob.send(&format!("USR 4 TWN S {ticket}"));
-    bob.expect(&format!("USR 4 OK {b} {b} 1 0"));
-    eprintln!("ticket login with the store down took {:?}", started.elapsed());
+    let (mut bob, reply) = server.ticket_login8(b, ticket);
+    assert_eq!(reply, format!("USR 4 OK {b} {b} 1 0"));
+    eprintln!(
+        "ticket login with the store down took {:?}",
+        started.elapsed()
+    );
     let (header, _) = bob.read_payload_line();
     assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
     // The older session is replaced, as for any second login.
@@ -298,7 +277,7 @@ fn stopped_postgres_fails_logins_fast_and_recovers() {
     check_store_down(&server, &mut chat);
     // A valid ticket is checked without the database. Carol never logged in,
     // so msnpd has no last known contact list for her: a server error, not a hang.
-    let reply = ticket_login_reply(&server, "carol@example.com", &carol_ticket);
+    let (_, reply) = server.ticket_login8("carol@example.com", &carol_ticket);
     assert!(reply.starts_with("500 4"), "{reply}");
     ticket_login_with_remembered_list(&server, &mut chat, &bob_ticket);
 

@@ -238,9 +238,7 @@ impl LoginSnapshots {
             let old_email = old.account.email.clone();
             inner.by_email.remove(&old_email);
         }
-        inner
-            .by_email
-            .insert(snapshot.account.email.clone(), id);
+        inner.by_email.insert(snapshot.account.email.clone(), id);
         inner.by_id.insert(id, (sequence, snapshot));
         inner.order.push_back((id, sequence));
         while inner.by_id.len() > capacity {

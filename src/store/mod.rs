@@ -93,6 +93,7 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 
 #[cfg(test)]
 mod contract_tests;
+pub mod login_snapshots;
 mod messages;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -101,7 +102,6 @@ mod rules;
 pub mod sqlite;
 pub mod testing;
 pub mod writer;
-pub mod login_snapshots;
 
 pub use login_snapshots::{LoginSnapshot, LoginSnapshots};
 pub use writer::{GroupCommit, PendingWrite};
@@ -157,8 +157,7 @@ impl Store {
     /// A store over `backend`, with its login-snapshot refresher task (needs a
     /// tokio runtime; the task ends when the last clone of the store is gone).
     fn new(backend: Backend) -> Store {
-        let (snapshots, wake) =
-            LoginSnapshots::with_refresher(login_snapshots::DEFAULT_CAPACITY);
+        let (snapshots, wake) = LoginSnapshots::with_refresher(login_snapshots::DEFAULT_CAPACITY);
         let snapshots = Arc::new(snapshots);
         tokio::spawn(refresh_login_snapshots(
             backend.clone(),

@@ -4,8 +4,8 @@
 
 use super::NsSession;
 use crate::core::events::Event;
-use crate::core::model::ContactList;
 use crate::core::lists::{self, List, NewContactPrompt, Privacy};
+use crate::core::model::ContactList;
 use crate::proto::command::PhoneKind;
 use crate::proto::{Dialect, ErrorCode, Reply, TrId};
 use crate::server::outbox::Outbox;
