@@ -74,7 +74,11 @@ fn abort_at(point: &str, second_was_committed: bool) {
     } else {
         &["first"]
     };
-    assert_eq!(bob_collects(&server, expected), expected, "crash at {point}");
+    assert_eq!(
+        bob_collects(&server, expected),
+        expected,
+        "crash at {point}"
+    );
     // Nothing is left to come twice.
     assert!(bob_collects(&server, &[]).is_empty());
     assert!(server.stop().success());
@@ -118,7 +122,10 @@ fn abort_before_the_ack_of_a_live_and_stored_message() {
     assert_eq!(live, ["first", "second"]);
 
     let server = server.restart_after_exit(&[]);
-    assert_eq!(bob_collects(&server, &["first", "second"]), ["first", "second"]);
+    assert_eq!(
+        bob_collects(&server, &["first", "second"]),
+        ["first", "second"]
+    );
     assert!(server.stop().success());
 }
 
@@ -129,10 +136,7 @@ fn abort_before_the_ack_of_a_live_and_stored_message() {
 #[test]
 fn a_lost_commit_outcome_is_not_written_twice() {
     // A long window, so both pipelined messages are in one batch.
-    let settings = [
-        "offline.enabled=true",
-        "offline.commit_window_us=500000",
-    ];
+    let settings = ["offline.enabled=true", "offline.commit_window_us=500000"];
     let (server, _ns, mut sb) =
         alice_writes_to_offline_bob("store_after_commit=1*return", &settings);
     let mut both = Vec::new();
@@ -164,7 +168,10 @@ fn a_panicking_writer_fails_one_batch_only() {
     assert_eq!(chat::send_acked(&mut sb, 3, "lost"), "NAK 3");
     assert_eq!(chat::send_acked(&mut sb, 4, "kept"), "ACK 4");
     assert_eq!(chat::send_acked(&mut sb, 5, "kept too"), "ACK 5");
-    assert_eq!(bob_collects(&server, &["kept", "kept too"]), ["kept", "kept too"]);
+    assert_eq!(
+        bob_collects(&server, &["kept", "kept too"]),
+        ["kept", "kept too"]
+    );
     assert!(server.stop().success());
 }
 
@@ -191,7 +198,10 @@ fn a_crash_between_delivery_and_removal_delivers_again() {
     let mut bob = chat::online(&server, BOB);
     let rng = bob.expect_prefix("RNG ");
     let (from, bodies) = chat::answer_delivery(&rng, BOB);
-    assert_eq!((from.as_str(), bodies.as_slice()), (ALICE, &["hello".to_string()][..]));
+    assert_eq!(
+        (from.as_str(), bodies.as_slice()),
+        (ALICE, &["hello".to_string()][..])
+    );
     assert_eq!(bob.try_line(), None, "the server died before removing it");
 
     let server = server.restart_after_exit(&[]);

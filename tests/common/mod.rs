@@ -409,6 +409,13 @@ impl Server {
         c
     }
 
+    /// Stops the server with SIGTERM; returns its exit status and the
+    /// directory holding its store, for the test to inspect.
+    pub fn stop_keeping_store(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
+        let status = self.terminate_and_wait();
+        (status, self.dir.take().expect("server directory"))
+    }
+
     /// Stops the server with SIGTERM and returns its exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         self.terminate_and_wait()
