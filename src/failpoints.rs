@@ -38,12 +38,18 @@ pub fn fired(name: &str, arg: Option<&str>) {
 
 /// `failpoint!("name")` marks a point; `failpoint!("name", value)` also
 /// returns `value` from the enclosing function when the point is configured
-/// as `return`. Compiles to nothing without the `failpoints` feature.
+/// as `return` (`failpoint!("name", return)` in a function returning `()`). Compiles to nothing without the `failpoints` feature.
 #[cfg(feature = "failpoints")]
 macro_rules! failpoint {
     ($name:literal) => {
         if let Some(arg) = ::fail::eval($name, |arg| arg) {
             $crate::failpoints::fired($name, arg.as_deref());
+        }
+    };
+    ($name:literal, return) => {
+        if let Some(arg) = ::fail::eval($name, |arg| arg) {
+            $crate::failpoints::fired($name, arg.as_deref());
+            return;
         }
     };
     ($name:literal, $value:expr) => {
@@ -58,6 +64,7 @@ macro_rules! failpoint {
 #[cfg(not(feature = "failpoints"))]
 macro_rules! failpoint {
     ($name:literal) => {};
+    ($name:literal, return) => {};
     ($name:literal, $value:expr) => {};
 }
 

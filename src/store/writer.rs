@@ -297,7 +297,13 @@ mod tests {
 
     impl MessageTx for FakeTx {
         async fn commit(self) -> StoreResult<()> {
-            self.state.lock().unwrap().committed.extend(self.written);
+            let mut state = self.state.lock().unwrap();
+            let lost = self.written.iter().any(|w| w == "lost@x.com");
+            state.committed.extend(self.written);
+            if lost {
+                // Committed, but the answer never came back.
+                return Err(StoreError::Unavailable("connection lost".into()));
+            }
             Ok(())
         }
         async fn user_ids(&mut self, emails: &[&str]) -> StoreResult<HashMap<String, UserId>> {
@@ -392,6 +398,20 @@ mod tests {
         assert!(b.wait().await.is_ok());
         let state = fake.state.lock().unwrap();
         assert_eq!(state.committed, ["a@x.com", "b@x.com"]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_is_not_written_again() {
+        let fake = Fake::default();
+        let writer = writer(&fake, Duration::from_millis(50));
+        let a = writer.submit(message("a@x.com")).await.unwrap();
+        let lost = writer.submit(message("lost@x.com")).await.unwrap();
+        assert!(a.wait().await.is_err());
+        assert!(lost.wait().await.is_err());
+        let state = fake.state.lock().unwrap();
+        // One transaction, no retries: each message is stored once.
+        assert_eq!(state.transactions, 1);
+        assert_eq!(state.committed, ["a@x.com", "lost@x.com"]);
     }
 
     #[tokio::test]

@@ -229,7 +229,7 @@ impl Unsettled {
             }
         }
         // A `return` here loses the answer (the sender never hears).
-        failpoint!("sb_before_ack", ());
+        failpoint!("sb_before_ack", return);
         if let Some(delivered) = reply_for(mode, delivered) {
             let _ = own.send(Event::MessageOutcome { trid, delivered }).await;
         }
