@@ -115,6 +115,7 @@ pub async fn run<S: Session>(
     let mut last_command = Instant::now();
     let mut stalled_since: Option<Instant> = None;
     let mut shutting_down = false;
+    let mut gauge = crate::obs::metrics().connection_opened(session.role());
 
     let end = 'conn: loop {
         let mut deadline = if session.stage() == Stage::Authenticated {
@@ -206,7 +207,10 @@ pub async fn run<S: Session>(
             (true, true) => Some(Instant::now()),
             (true, false) => stalled_since.or_else(|| Some(Instant::now())),
         };
+        gauge.set_dialect(session.dialect());
+        gauge.set_queued(out.pending_len());
         if out.pending_len() > limits.send_queue_bytes {
+            crate::obs::metrics().limit_rejection(crate::obs::Limit::SendQueue);
             break 'conn End::SlowReader;
         }
         if out.is_closing() {
@@ -281,6 +285,7 @@ async fn dispatch<S: Session>(
         }
         return;
     }
+    crate::obs::metrics().command(command.verb());
     session.handle(command, out).await;
 }
 

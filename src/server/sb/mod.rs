@@ -88,7 +88,9 @@ impl SbSession {
         room: Option<u64>,
         out: &mut Outbox,
     ) -> Option<(String, CookiePurpose)> {
-        match self.ctx.hub.redeem(email, cookie, room) {
+        let redeemed = self.ctx.hub.redeem(email, cookie, room);
+        crate::obs::metrics().login(crate::obs::LoginMethod::SbCookie, redeemed.is_ok());
+        match redeemed {
             Ok(admission) => {
                 let dialect = Dialect::new(admission.protocol).unwrap_or(Dialect::MSNP8);
                 self.dialect = Some(dialect);
@@ -400,6 +402,7 @@ impl Session for SbSession {
             Event::Kick(_) => out.close(),
             Event::OfflineQueued
             | Event::Presence(_)
+            | Event::Notice(_)
             | Event::PersonalMessage { .. }
             | Event::AddedToReverseList { .. }
             | Event::RemovedFromReverseList { .. }

@@ -1,0 +1,50 @@
+//! The readiness check behind `/readyz`: the process is ready when every
+//! listener is bound and serving (set by the daemon) and the store answers a
+//! cheap check within [`STORE_TIMEOUT`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::store::Store;
+
+/// How long the store has to answer the readiness check.
+pub const STORE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether the daemon's listeners are bound and serving.
+#[derive(Debug, Default)]
+pub struct Readiness {
+    serving: AtomicBool,
+}
+
+impl Readiness {
+    /// Not serving yet.
+    pub fn new() -> Readiness {
+        Readiness::default()
+    }
+
+    /// Every listener is bound and running (`true`), or shutdown began (`false`).
+    pub fn set_serving(&self, serving: bool) {
+        self.serving.store(serving, Ordering::Release);
+    }
+
+    /// Whether every listener is bound and running.
+    pub fn serving(&self) -> bool {
+        self.serving.load(Ordering::Acquire)
+    }
+
+    /// `Ok` when ready, else why not (a short reason for the `503` body and
+    /// the log; never store internals beyond the error text).
+    pub async fn check(&self, store: &Store) -> Result<(), String> {
+        if !self.serving() {
+            return Err("listeners not serving (starting or shutting down)".into());
+        }
+        match tokio::time::timeout(STORE_TIMEOUT, store.check_ready()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("store: {e}")),
+            Err(_) => Err(format!(
+                "store did not answer within {} ms",
+                STORE_TIMEOUT.as_millis()
+            )),
+        }
+    }
+}
