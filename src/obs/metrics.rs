@@ -140,7 +140,7 @@ fn role_index(role: ConnRole) -> usize {
 }
 
 fn role_label(index: usize) -> &'static str {
-    ["dispatch", "ns", "sb"][index]
+    [ConnRole::Dispatch, ConnRole::Notification, ConnRole::Switchboard][index].label()
 }
 
 fn dialect_slot(dialect: Option<Dialect>) -> usize {

@@ -2,6 +2,7 @@
 //! listener is bound and serving (set by the daemon) and the store answers a
 //! cheap check within [`STORE_TIMEOUT`].
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -14,6 +15,9 @@ pub const STORE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Default)]
 pub struct Readiness {
     serving: AtomicBool,
+    /// A store check is running (one at a time: a stuck store does not pile
+    /// up checks).
+    checking: Arc<AtomicBool>,
 }
 
 impl Readiness {
@@ -38,9 +42,23 @@ impl Readiness {
         if !self.serving() {
             return Err("listeners not serving (starting or shutting down)".into());
         }
-        match tokio::time::timeout(STORE_TIMEOUT, store.check_ready()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("store: {e}")),
+        if self.checking.swap(true, Ordering::AcqRel) {
+            return Err("store: the previous check has not finished".into());
+        }
+        // The check runs to its end in its own task even when this wait gives
+        // up, so a store call is never abandoned half-way (a transaction
+        // begun and never ended would keep the store locked).
+        let checking = Arc::clone(&self.checking);
+        let store = store.clone();
+        let check = tokio::spawn(async move {
+            let result = store.check_ready().await;
+            checking.store(false, Ordering::Release);
+            result
+        });
+        match tokio::time::timeout(STORE_TIMEOUT, check).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(format!("store: {e}")),
+            Ok(Err(e)) => Err(format!("store check failed: {e}")),
             Err(_) => Err(format!(
                 "store did not answer within {} ms",
                 STORE_TIMEOUT.as_millis()

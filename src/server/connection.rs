@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::gate::{self, Asker, ConnRole, Stage};
 use super::limits::{CommandRate, Limits};
@@ -96,8 +97,40 @@ enum End {
     SlowReader,
 }
 
-/// Runs one connection to its end.
+/// Runs one connection to its end, inside its own `conn` span (fields `peer`,
+/// `listener` (the local address), `role`, and `user` once logged in: see
+/// [`record_user`]).
 pub async fn run<S: Session>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    session: S,
+    events: mpsc::Receiver<Event>,
+    close: CancellationToken,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+) {
+    let listener = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "conn",
+        %peer,
+        listener,
+        role = session.role().label(),
+        user = tracing::field::Empty,
+    );
+    run_in_span(stream, peer, session, events, close, shutdown, limits)
+        .instrument(span)
+        .await;
+}
+
+/// Names the logged-in account in the current connection's span.
+pub fn record_user(email: &str) {
+    tracing::Span::current().record("user", email);
+}
+
+async fn run_in_span<S: Session>(
     mut stream: TcpStream,
     peer: SocketAddr,
     mut session: S,

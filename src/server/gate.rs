@@ -18,6 +18,17 @@ pub enum ConnRole {
     Switchboard,
 }
 
+impl ConnRole {
+    /// The role's short name in logs and metrics: `dispatch`, `ns`, `sb`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnRole::Dispatch => "dispatch",
+            ConnRole::Notification => "ns",
+            ConnRole::Switchboard => "sb",
+        }
+    }
+}
+
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {

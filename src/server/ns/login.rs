@@ -249,6 +249,7 @@ impl NsSession {
         if let Some(old) = self.ctx.router.register(&account.email, handle.clone()) {
             old.deliver(Event::Kick(KickReason::OtherLogin));
         }
+        crate::server::connection::record_user(&account.email);
         tracing::info!(peer = %self.peer, user = %account.email, "logged in");
         out.send(Reply::UsrOk {
             trid,

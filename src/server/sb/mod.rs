@@ -92,6 +92,7 @@ impl SbSession {
         crate::obs::metrics().login(crate::obs::LoginMethod::SbCookie, redeemed.is_ok());
         match redeemed {
             Ok(admission) => {
+                crate::server::connection::record_user(email);
                 let dialect = Dialect::new(admission.protocol).unwrap_or(Dialect::MSNP8);
                 self.dialect = Some(dialect);
                 out.set_dialect(dialect);
