@@ -140,7 +140,12 @@ fn role_index(role: ConnRole) -> usize {
 }
 
 fn role_label(index: usize) -> &'static str {
-    [ConnRole::Dispatch, ConnRole::Notification, ConnRole::Switchboard][index].label()
+    [
+        ConnRole::Dispatch,
+        ConnRole::Notification,
+        ConnRole::Switchboard,
+    ][index]
+        .label()
 }
 
 fn dialect_slot(dialect: Option<Dialect>) -> usize {

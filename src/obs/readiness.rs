@@ -51,9 +51,8 @@ impl Readiness {
         let checking = Arc::clone(&self.checking);
         let store = store.clone();
         let check = tokio::spawn(async move {
-            let result = store.check_ready().await;
-            checking.store(false, Ordering::Release);
-            result
+            let _done = ClearOnDrop(checking);
+            store.check_ready().await
         });
         match tokio::time::timeout(STORE_TIMEOUT, check).await {
             Ok(Ok(Ok(()))) => Ok(()),
@@ -64,5 +63,14 @@ impl Readiness {
                 STORE_TIMEOUT.as_millis()
             )),
         }
+    }
+}
+
+/// Clears the "check running" flag when the check ends, however it ends.
+struct ClearOnDrop(Arc<AtomicBool>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
