@@ -66,10 +66,11 @@ const BODY: &[u8] =
 
 #[test]
 fn metrics_follow_logins_messages_and_errors() {
-    let server = Server::start(&[]);
+    let server = Server::start(&["limits.login_failures_per_account=1"]);
     let admin = server.addr("admin").to_string();
     server.add_user("alice@example.com", "pw-a");
     server.add_user("bob@example.com", "pw-b");
+    server.add_user("carol@example.com", "pw-c");
 
     let before = get(&admin, "/metrics");
     assert_eq!(before.status, 200);
@@ -102,6 +103,16 @@ fn metrics_follow_logins_messages_and_errors() {
     bad.expect_prefix("USR 2 TWN S ");
     bad.send("USR 3 TWN S t=forged&p=nothing");
     bad.expect("911 3");
+    // Two wrong MD5 passwords: the second is refused by the failure limit.
+    for trid in [1, 2] {
+        let mut c = server.connect("ns");
+        c.send(&format!("VER {trid} MSNP7"));
+        c.expect(&format!("VER {trid} MSNP7"));
+        c.send("USR 2 MD5 I carol@example.com");
+        c.expect_prefix("USR 2 MD5 S ");
+        c.send("USR 3 MD5 S 00000000000000000000000000000000");
+        c.expect("911 3");
+    }
     // An unknown command on a logged-in connection: 200.
     alice.send("ZZZ 40");
     alice.expect("200 40");
@@ -114,7 +125,12 @@ fn metrics_follow_logins_messages_and_errors() {
     at_least(r#"msnpd_logins_total{method="twn",result="ok"}"#, 2.0);
     at_least(r#"msnpd_logins_total{method="twn",result="failed"}"#, 1.0);
     at_least(r#"msnpd_logins_total{method="sb_cookie",result="ok"}"#, 2.0);
-    at_least(r#"msnpd_errors_sent_total{code="911"}"#, 1.0);
+    at_least(r#"msnpd_errors_sent_total{code="911"}"#, 3.0);
+    at_least(r#"msnpd_logins_total{method="md5",result="failed"}"#, 2.0);
+    at_least(
+        r#"msnpd_limit_rejections_total{limit="login_failures"}"#,
+        1.0,
+    );
     at_least(r#"msnpd_errors_sent_total{code="200"}"#, 1.0);
     at_least(r#"msnpd_commands_total{verb="MSG"}"#, 1.0);
     at_least(r#"msnpd_commands_total{verb="USR"}"#, 3.0);
