@@ -222,7 +222,17 @@ impl Server {
     /// Logs `email` in over MSNP8 with a ticket from the CLI; returns the
     /// client after the profile message.
     pub fn login8(&self, email: &str) -> Client {
-        let ticket = self.ticket(email);
+        let (mut c, reply) = self.ticket_login8(email, &self.ticket(email));
+        assert!(reply.starts_with(&format!("USR 4 OK {email} ")), "{reply}");
+        let (header, payload) = c.read_payload_line();
+        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
+        c
+    }
+
+    /// Starts an MSNP8 ticket login of `email` (`VER 1`, `CVR 2`, `USR 3 TWN
+    /// I`, `USR 4 TWN S ticket`); returns the client and the reply to `USR 4`.
+    pub fn ticket_login8(&self, email: &str, ticket: &str) -> (Client, String) {
         let mut c = self.connect("ns");
         c.send("VER 1 MSNP8 CVR0");
         c.expect("VER 1 MSNP8");
@@ -233,11 +243,8 @@ impl Server {
         c.send(&format!("USR 3 TWN I {email}"));
         c.expect_prefix("USR 3 TWN S ");
         c.send(&format!("USR 4 TWN S {ticket}"));
-        c.expect_prefix(&format!("USR 4 OK {email} "));
-        let (header, payload) = c.read_payload_line();
-        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
-        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
-        c
+        let reply = c.line();
+        (c, reply)
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store without asserting
