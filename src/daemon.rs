@@ -14,8 +14,10 @@ use tokio_util::task::TaskTracker;
 use crate::admin;
 use crate::config::{Config, Role, TlsMode};
 use crate::core::switchboard::SwitchboardHub;
+use crate::obs::readiness::Readiness;
 use crate::route::Router;
 use crate::server::context::ServerContext;
+use crate::server::http::admin::AdminState;
 use crate::server::http::{self, HttpContext};
 use crate::server::limits::Limits;
 use crate::server::listener::{self, MsnpRole};
@@ -69,6 +71,8 @@ pub async fn serve(
     ready_file: Option<PathBuf>,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
+    let started = std::time::Instant::now();
+    let admin_token = config.admin.load_token().map_err(ServeError::Config)?;
     let store = admin::open_store(&config).await?;
     let tickets = admin::ticket_key(&store, &config).await?;
 
@@ -144,6 +148,7 @@ pub async fn serve(
         config,
     });
     let tracker = TaskTracker::new();
+    let readiness = Arc::new(Readiness::new());
     for b in bound {
         let shutdown = shutdown.clone();
         let msnp_role = match b.role {
@@ -175,8 +180,13 @@ pub async fn serve(
                 continue;
             }
             Role::Admin => {
-                let limiter = Arc::clone(&limits.connections);
-                tracker.spawn(http::serve_admin(b.listener, limiter, shutdown));
+                let state = Arc::new(AdminState {
+                    ctx: Arc::clone(&ctx),
+                    readiness: Arc::clone(&readiness),
+                    started,
+                    token: admin_token.clone(),
+                });
+                tracker.spawn(http::serve_admin(b.listener, state, shutdown));
                 continue;
             }
         };
@@ -193,9 +203,11 @@ pub async fn serve(
     if let Some(path) = ready_file {
         write_ready_file(&path, &addresses)?;
     }
+    readiness.set_serving(true);
     tracing::info!(listeners = ?addresses, "msnpd ready");
 
     shutdown.cancelled().await;
+    readiness.set_serving(false);
     tracing::info!("shutting down");
     tracker.close();
     if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait())

@@ -6,10 +6,13 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod admin_client;
 pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod failpoints;
+pub mod obs;
+pub mod probe;
 pub mod proto;
 pub mod route;
 pub mod server;

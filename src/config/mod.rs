@@ -27,6 +27,10 @@ pub struct Config {
     pub offline: OfflineConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The operator API (`msnpd kick`, `broadcast`, `stats`).
+    pub admin: AdminConfig,
+    /// The synthetic health check `msnpd probe`.
+    pub probe: ProbeConfig,
     /// Listeners by name (`ns`, `sb`, `http`, `admin` in the embedded default).
     /// The name is the key in the ready file.
     pub listeners: BTreeMap<String, ListenerConfig>,
@@ -194,6 +198,43 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// `[admin]`: the operator API served on the admin listener under `/admin/`
+/// (`/healthz`, `/readyz` and `/metrics` need no token).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Bearer token that admin actions (`msnpd kick`, `broadcast`, `stats`, and
+    /// `user del` disconnecting the user) must present. Default empty: use
+    /// `token_file`; with both empty every admin action is refused.
+    pub token: String,
+    /// File whose first line is the token (surrounding whitespace ignored),
+    /// read at start-up by the server and by each CLI call. Used when `token`
+    /// is empty. Default empty.
+    pub token_file: String,
+    /// Where the CLI finds the running server's admin listener, `host:port`.
+    /// Default empty: the first admin listener's `advertise`, else its `bind`.
+    pub address: String,
+}
+
+/// `[probe]`: the two accounts `msnpd probe` logs in (create them with
+/// `msnpd user add`; see docs/operations.md). Flags of `msnpd probe` win.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProbeConfig {
+    /// The first probe account. Default empty.
+    pub account_a: String,
+    /// The second probe account. Default empty.
+    pub account_b: String,
+    /// The password of both probe accounts. Default empty.
+    pub password: String,
+    /// `host:port` of the nexus (the `http` listener) the probe gets its
+    /// tickets from. Default empty: the first http listener's `advertise`,
+    /// else its `bind`.
+    pub nexus: String,
+    /// Seconds each probe step may take before the probe fails. Default 10.
+    pub timeout_secs: u64,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -216,7 +257,8 @@ pub enum Role {
     Switchboard,
     /// HTTP: the Passport 1.4 nexus and login endpoint.
     Http,
-    /// HTTP admin endpoint: `/healthz`.
+    /// HTTP admin endpoint: `/healthz`, `/readyz`, `/metrics` and the
+    /// operator API under `/admin/`.
     Admin,
 }
 
@@ -332,6 +374,18 @@ impl Default for OfflineConfig {
     }
 }
 
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        ProbeConfig {
+            account_a: String::new(),
+            account_b: String::new(),
+            password: String::new(),
+            nexus: String::new(),
+            timeout_secs: 10,
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -363,7 +417,29 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             offline: OfflineConfig::default(),
             log: LogConfig::default(),
+            admin: AdminConfig::default(),
+            probe: ProbeConfig::default(),
             listeners,
         }
+    }
+}
+
+impl AdminConfig {
+    /// The configured token: `token`, else the first line of `token_file`;
+    /// `Ok(None)` when neither is set. Errors name the unreadable file.
+    pub fn load_token(&self) -> Result<Option<String>, String> {
+        if !self.token.is_empty() {
+            return Ok(Some(self.token.clone()));
+        }
+        if self.token_file.is_empty() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&self.token_file)
+            .map_err(|e| format!("admin.token_file {}: {e}", self.token_file))?;
+        let token = text.lines().next().unwrap_or_default().trim().to_string();
+        if token.is_empty() {
+            return Err(format!("admin.token_file {} is empty", self.token_file));
+        }
+        Ok(Some(token))
     }
 }

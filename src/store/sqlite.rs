@@ -118,6 +118,15 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Takes the database's write lock and lets it go: fails (after the busy
+    /// timeout) while another process holds it, or when the file cannot be
+    /// written.
+    pub async fn check_ready(&self) -> StoreResult<()> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        tx.rollback().await?;
+        Ok(())
+    }
+
     /// Commits pending message writes, then closes the pool; the last
     /// connection to close checkpoints the WAL.
     pub async fn close(&self) {

@@ -3,6 +3,7 @@
 //! drives raw MSNP lines over blocking sockets with read timeouts.
 #![allow(dead_code)]
 
+pub mod admin_http;
 pub mod chat;
 pub mod fault_proxy;
 pub mod pg_cluster;
@@ -37,6 +38,8 @@ pub struct Server {
     overrides: Vec<String>,
     /// The open-file limit it was started with, if any.
     fd_limit: Option<u32>,
+    /// Where its stderr goes (appended), if not inherited.
+    stderr: Option<PathBuf>,
 }
 
 impl Server {
@@ -78,6 +81,20 @@ impl Server {
         )
     }
 
+    /// Starts msnpd (SQLite store) with its stderr appended to `stderr`.
+    pub fn start_with_stderr(extra: &[&str], stderr: PathBuf) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("msnpd.sqlite");
+        let mut overrides = base_overrides(&format!("sqlite://{}", db.display()));
+        overrides.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(dir, overrides, None, &[], Some(stderr))
+    }
+
+    /// The directory holding its store and ready file.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("server directory").path()
+    }
+
     fn launch(
         dir: tempfile::TempDir,
         store_url: &str,
@@ -85,15 +102,9 @@ impl Server {
         fd_limit: Option<u32>,
         env: &[(&str, &str)],
     ) -> Server {
-        let mut overrides = vec![
-            format!("store.url={store_url}"),
-            "listeners.ns.bind=127.0.0.1:0".to_string(),
-            "listeners.sb.bind=127.0.0.1:0".to_string(),
-            "listeners.http.bind=127.0.0.1:0".to_string(),
-            "listeners.admin.bind=127.0.0.1:0".to_string(),
-        ];
+        let mut overrides = base_overrides(store_url);
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        Self::spawn(dir, overrides, fd_limit, env)
+        Self::spawn(dir, overrides, fd_limit, env, None)
     }
 
     /// Runs `msnpd -O ... serve` in `dir` and waits for its ready file.
@@ -102,6 +113,7 @@ impl Server {
         overrides: Vec<String>,
         fd_limit: Option<u32>,
         env: &[(&str, &str)],
+        stderr: Option<PathBuf>,
     ) -> Server {
         let ready: PathBuf = dir.path().join("ready.json");
         let _ = std::fs::remove_file(&ready);
@@ -121,6 +133,14 @@ impl Server {
         cmd.arg("serve").arg("--ready-file").arg(&ready);
         cmd.stdin(Stdio::null());
         cmd.envs(env.iter().copied());
+        if let Some(path) = &stderr {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open the stderr file");
+            cmd.stderr(file);
+        }
         let mut child = cmd.spawn().expect("spawn msnpd");
         let deadline = Instant::now() + Duration::from_secs(30);
         let addrs = loop {
@@ -141,6 +161,7 @@ impl Server {
             addrs,
             overrides,
             fd_limit,
+            stderr,
         }
     }
 
@@ -153,8 +174,9 @@ impl Server {
         let dir = self.dir.take().expect("server directory");
         let overrides = std::mem::take(&mut self.overrides);
         let fd_limit = self.fd_limit;
+        let stderr = self.stderr.take();
         drop(self);
-        Self::spawn(dir, overrides, fd_limit, &[])
+        Self::spawn(dir, overrides, fd_limit, &[], stderr)
     }
 
     /// Kills the process with SIGKILL (no clean shutdown) and waits for it.
@@ -185,13 +207,9 @@ impl Server {
         let dir = self.dir.take().expect("server directory");
         let overrides = std::mem::take(&mut self.overrides);
         let fd_limit = self.fd_limit;
+        let stderr = self.stderr.take();
         drop(self);
-        Self::spawn(dir, overrides, fd_limit, env)
-    }
-
-    /// The directory holding the store and the ready file.
-    pub fn dir(&self) -> &std::path::Path {
-        self.dir.as_ref().expect("server directory").path()
+        Self::spawn(dir, overrides, fd_limit, env, stderr)
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
@@ -448,6 +466,17 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The overrides every test server gets: its store and port-0 listeners.
+fn base_overrides(store_url: &str) -> Vec<String> {
+    vec![
+        format!("store.url={store_url}"),
+        "listeners.ns.bind=127.0.0.1:0".to_string(),
+        "listeners.sb.bind=127.0.0.1:0".to_string(),
+        "listeners.http.bind=127.0.0.1:0".to_string(),
+        "listeners.admin.bind=127.0.0.1:0".to_string(),
+    ]
 }
 
 /// Makes `a` and `b` watch each other: both add the other to FL (group 0) with

@@ -246,12 +246,15 @@ fn notify<'a>(ctx: &ServerContext, recipients: impl Iterator<Item = &'a str>) {
 /// Logs why a message could not be stored.
 fn refused(error: &StoreError, sender: &str) {
     match error {
-        StoreError::QueueFull { recipient } => tracing::warn!(
-            %sender,
-            %recipient,
-            "offline message refused (NAK): the recipient's offline queue is full \
-             (offline.max_queued_per_user)"
-        ),
+        StoreError::QueueFull { recipient } => {
+            crate::obs::metrics().limit_rejection(crate::obs::Limit::OfflineQueue);
+            tracing::warn!(
+                %sender,
+                %recipient,
+                "offline message refused (NAK): the recipient's offline queue is full \
+                 (offline.max_queued_per_user)"
+            )
+        }
         error => tracing::warn!(%error, %sender, "offline message not stored (NAK)"),
     }
 }
