@@ -1,7 +1,7 @@
-//! The `msnpd` command line: `serve`, account administration (`user`), `ticket`,
-//! `migrate` and `check-config`. Every subcommand reads the configuration the same
-//! way (`--config`, `MSNPD__*` env, `-O`), so admin commands find the same store
-//! as the server. Exit codes: 0 success, 1 runtime failure, 2 usage or
+//! The `msnpd` command line: `serve`, account administration (`user`),
+//! `ticket`, `migrate`, `check-config` and `gen-cert`. Every subcommand reads
+//! the configuration the same way (`--config`, `MSNPD__*` env, `-O`), so admin
+//! commands find the same store as the server. Exit codes: 0 success, 1 runtime failure, 2 usage or
 //! configuration error.
 
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use msnpd::admin;
 use msnpd::config::{Config, LogFormat, loader};
+use msnpd::tls::{TlsListeners, gen_cert};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
@@ -48,8 +49,23 @@ enum Command {
     },
     /// Creates or upgrades the store's tables.
     Migrate,
-    /// Checks the configuration: prints `config ok` or the problems.
+    /// Checks the configuration (and loads every TLS listener's certificate,
+    /// key and client CA): prints `config ok` or the problems.
     CheckConfig,
+    /// Writes a self-signed test certificate (`DIR/cert.pem`) and its key
+    /// (`DIR/key.pem`, mode 0600) for a TLS listener.
+    GenCert {
+        /// Directory to write into (created).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// A DNS name or IP address the certificate is for (repeatable; the
+        /// first is also the common name). Default: localhost, 127.0.0.1, ::1.
+        #[arg(long = "name", value_name = "HOST")]
+        names: Vec<String>,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,8 +116,25 @@ fn main() -> ExitCode {
         }
     };
     if let Command::CheckConfig = cli.command {
+        if let Err(e) = TlsListeners::load(&config.listeners) {
+            eprintln!("msnpd: bad configuration: TLS: {e}");
+            return ExitCode::from(2);
+        }
         println!("config ok");
         return ExitCode::SUCCESS;
+    }
+    if let Command::GenCert { out, names, force } = &cli.command {
+        return match gen_cert::write(out, names, *force) {
+            Ok(written) => {
+                println!("certificate {}", written.cert.display());
+                println!("private key {}", written.key.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("msnpd: gen-cert: {e}");
+                ExitCode::from(1)
+            }
+        };
     }
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -120,7 +153,7 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { ready_file } => serve(config, ready_file).await,
-        Command::CheckConfig => Ok(()),
+        Command::CheckConfig | Command::GenCert { .. } => Ok(()),
         Command::Migrate => {
             let store = open_store(&config).await?;
             store.close().await;

@@ -12,3 +12,4 @@ pub mod ns;
 pub mod offline;
 pub mod outbox;
 pub mod sb;
+pub mod transport;

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::response::{self, Body};
 use super::serve::{Handler, serve};
 use crate::server::limits::{ConnectionLimiter, ListenerKind};
+use crate::tls::ListenerTls;
 
 /// The liveness path.
 pub const HEALTHZ_PATH: &str = "/healthz";
@@ -20,14 +21,17 @@ pub const HEALTHZ_PATH: &str = "/healthz";
 /// stops accepting and lets in-flight requests finish.
 /// `limiter` admits its connections (per-IP limits only: the global cap spares
 /// the admin listener so a full server can still be looked at).
+/// With `tls`, it serves HTTPS.
 pub async fn serve_admin(
     listener: TcpListener,
+    tls: Option<Arc<ListenerTls>>,
     limiter: Arc<ConnectionLimiter>,
     shutdown: CancellationToken,
 ) {
     serve(
         "admin",
         listener,
+        tls,
         Arc::new(Admin),
         limiter,
         ListenerKind::Admin,

@@ -67,6 +67,7 @@ async fn start<H: Handler>(handler: H) -> Running {
     let task = tokio::spawn(serve(
         "test",
         l,
+        None,
         Arc::new(handler),
         test_limits().connections.clone(),
         ListenerKind::Http,
@@ -301,6 +302,7 @@ async fn admin_healthz() {
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(serve_admin(
         l,
+        None,
         test_limits().connections.clone(),
         shutdown.clone(),
     ));
@@ -343,7 +345,7 @@ mod real {
             limits: test_limits(),
         });
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(serve_nexus(l, ctx, shutdown.clone()));
+        let task = tokio::spawn(serve_nexus(l, None, ctx, shutdown.clone()));
         Running {
             addr,
             shutdown,
