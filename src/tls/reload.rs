@@ -76,3 +76,126 @@ impl TlsListeners {
         errors
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Reloads with real in-process handshakes (a tokio-rustls client over an
+    //! in-memory pipe): good files swap the certificate, broken ones keep it.
+
+    use std::path::Path;
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use rustls::{ClientConfig, RootCertStore};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio_rustls::TlsConnector;
+
+    use super::*;
+    use crate::config::{Config, ListenerConfig};
+    use crate::tls::gen_cert;
+
+    fn write_pair(dir: &Path, name: &str) -> String {
+        let (cert, key) = gen_cert::self_signed(&[name.to_owned()]).unwrap();
+        std::fs::write(dir.join("cert.pem"), &cert).unwrap();
+        std::fs::write(dir.join("key.pem"), key).unwrap();
+        cert
+    }
+
+    fn listeners(dir: &Path) -> BTreeMap<String, ListenerConfig> {
+        let mut ns = Config::default().listeners["ns"].clone();
+        ns.tls = TlsMode::Implicit;
+        ns.tls_cert = Some(dir.join("cert.pem"));
+        ns.tls_key = Some(dir.join("key.pem"));
+        BTreeMap::from([("ns".to_owned(), ns)])
+    }
+
+    /// The certificate the listener presents to a client trusting `trusted`.
+    async fn presented(tls: &ListenerTls, trusted: &[&str], name: &'static str) -> Vec<u8> {
+        let mut roots = RootCertStore::empty();
+        for pem in trusted {
+            roots
+                .add(CertificateDer::from_pem_slice(pem.as_bytes()).unwrap())
+                .unwrap();
+        }
+        let config = ClientConfig::builder_with_provider(crate::tls::load::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = tokio::spawn(async move {
+            let tcp = TcpStream::connect(addr).await.unwrap();
+            let name = ServerName::try_from(name).unwrap();
+            let tls = TlsConnector::from(Arc::new(config))
+                .connect(name, tcp)
+                .await
+                .unwrap();
+            tls.get_ref().1.peer_certificates().unwrap()[0].to_vec()
+        });
+        let (stream, peer) = listener.accept().await.unwrap();
+        let server = tls.accept(stream, peer).await;
+        assert!(server.is_some());
+        client.await.unwrap()
+    }
+
+    fn der(pem: &str) -> Vec<u8> {
+        CertificateDer::from_pem_slice(pem.as_bytes())
+            .unwrap()
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn reload_swaps_good_files_and_keeps_the_old_on_broken_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = write_pair(dir.path(), "first.example");
+        let config = listeners(dir.path());
+        let all = TlsListeners::load(&config).unwrap();
+        let ns = all.get("ns").unwrap();
+        assert_eq!(
+            presented(&ns, &[&first], "first.example").await,
+            der(&first)
+        );
+
+        // A broken certificate: the error names the file, the old one stays.
+        std::fs::write(dir.path().join("cert.pem"), "not a certificate").unwrap();
+        let errors = all.reload_tls(&config);
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0]
+                .to_string()
+                .contains(&dir.path().join("cert.pem").display().to_string()),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(
+            presented(&ns, &[&first], "first.example").await,
+            der(&first)
+        );
+
+        // A key that does not belong to the certificate: refused, old one stays.
+        let second = write_pair(dir.path(), "second.example");
+        let (_, other_key) = gen_cert::self_signed(&["x.example".to_owned()]).unwrap();
+        std::fs::write(dir.path().join("key.pem"), other_key).unwrap();
+        let errors = all.reload_tls(&config);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            presented(&ns, &[&first], "first.example").await,
+            der(&first)
+        );
+
+        // Good files: new handshakes get the new certificate.
+        let second_again = write_pair(dir.path(), "second.example");
+        assert_ne!(second, second_again);
+        assert!(all.reload_tls(&config).is_empty());
+        assert_eq!(
+            presented(&ns, &[&second_again], "second.example").await,
+            der(&second_again)
+        );
+
+        // A missing file is an error naming it too.
+        std::fs::remove_file(dir.path().join("key.pem")).unwrap();
+        let errors = all.reload_tls(&config);
+        assert!(errors[0].to_string().contains("key.pem"), "{}", errors[0]);
+    }
+}
