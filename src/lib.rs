@@ -9,6 +9,7 @@ pub mod admin;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod failpoints;
 pub mod proto;
 pub mod route;
 pub mod server;

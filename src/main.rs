@@ -216,6 +216,9 @@ async fn open_store(config: &Config) -> anyhow::Result<msnpd::store::Store> {
 
 async fn serve(config: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
     init_logging(&config)?;
+    // Test builds only: failpoints from the FAILPOINTS variable (src/failpoints.rs).
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone())?;
     msnpd::serve(config, ready_file, shutdown).await?;

@@ -42,6 +42,10 @@ pub struct StoreConfig {
     pub url: String,
     /// Largest number of pooled database connections. Default 8.
     pub max_connections: u32,
+    /// How many recently seen accounts' login data (account, contact list,
+    /// phones) are kept in memory so ticket holders can still log in while the
+    /// store is unavailable; 0 turns it off. Default 10000.
+    pub remembered_logins: usize,
 }
 
 /// `[auth]`
@@ -311,6 +315,7 @@ impl Default for StoreConfig {
         StoreConfig {
             url: "sqlite://./msnpd-data/msnpd.sqlite".into(),
             max_connections: 8,
+            remembered_logins: crate::store::login_snapshots::DEFAULT_CAPACITY,
         }
     }
 }

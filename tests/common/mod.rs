@@ -4,6 +4,7 @@
 //! timeouts.
 #![allow(dead_code)]
 
+pub mod chat;
 pub mod fault_proxy;
 pub mod pg_cluster;
 pub mod postgres;
@@ -50,7 +51,18 @@ impl Server {
 
     /// Starts msnpd on the given store URL.
     pub fn start_with_store(dir: tempfile::TempDir, store_url: &str, extra: &[&str]) -> Server {
-        Self::launch(dir, store_url, extra, None)
+        Self::launch(dir, store_url, extra, None, &[])
+    }
+
+    /// Starts msnpd (SQLite store in `dir`, which may hold one from an earlier
+    /// run) with extra environment variables, e.g. `FAILPOINTS`.
+    pub fn start_in_with_env(
+        dir: tempfile::TempDir,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let db = dir.path().join("msnpd.sqlite");
+        Self::launch(dir, &format!("sqlite://{}", db.display()), extra, None, env)
     }
 
     /// Starts msnpd (SQLite store) allowed at most `fds` open file descriptors,
@@ -58,7 +70,13 @@ impl Server {
     pub fn start_with_fd_limit(fds: u32, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("msnpd.sqlite");
-        Self::launch(dir, &format!("sqlite://{}", db.display()), extra, Some(fds))
+        Self::launch(
+            dir,
+            &format!("sqlite://{}", db.display()),
+            extra,
+            Some(fds),
+            &[],
+        )
     }
 
     fn launch(
@@ -66,6 +84,7 @@ impl Server {
         store_url: &str,
         extra: &[&str],
         fd_limit: Option<u32>,
+        env: &[(&str, &str)],
     ) -> Server {
         let mut overrides = vec![
             format!("store.url={store_url}"),
@@ -75,11 +94,16 @@ impl Server {
             "listeners.admin.bind=127.0.0.1:0".to_string(),
         ];
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        Self::spawn(dir, overrides, fd_limit)
+        Self::spawn(dir, overrides, fd_limit, env)
     }
 
     /// Runs `msnpd -O ... serve` in `dir` and waits for its ready file.
-    fn spawn(dir: tempfile::TempDir, overrides: Vec<String>, fd_limit: Option<u32>) -> Server {
+    fn spawn(
+        dir: tempfile::TempDir,
+        overrides: Vec<String>,
+        fd_limit: Option<u32>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let ready: PathBuf = dir.path().join("ready.json");
         let _ = std::fs::remove_file(&ready);
         let mut cmd = match fd_limit {
@@ -97,6 +121,7 @@ impl Server {
         }
         cmd.arg("serve").arg("--ready-file").arg(&ready);
         cmd.stdin(Stdio::null());
+        cmd.envs(env.iter().copied());
         let mut child = cmd.spawn().expect("spawn msnpd");
         let deadline = Instant::now() + Duration::from_secs(30);
         let addrs = loop {
@@ -130,7 +155,44 @@ impl Server {
         let overrides = std::mem::take(&mut self.overrides);
         let fd_limit = self.fd_limit;
         drop(self);
-        Self::spawn(dir, overrides, fd_limit)
+        Self::spawn(dir, overrides, fd_limit, &[])
+    }
+
+    /// Kills the process with SIGKILL (no clean shutdown) and waits for it.
+    pub fn kill9(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").arg("-KILL").arg(&pid).status();
+        self.wait_exit();
+    }
+
+    /// Waits (bounded) for the process to exit, however it ends, and returns
+    /// its status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "msnpd did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts a new process on the same store and settings (with `env`) once
+    /// this one has ended, however (after [`Server::kill9`] or a crash); its
+    /// listeners get new ports.
+    pub fn restart_after_exit(mut self, env: &[(&str, &str)]) -> Server {
+        self.wait_exit();
+        let dir = self.dir.take().expect("server directory");
+        let overrides = std::mem::take(&mut self.overrides);
+        let fd_limit = self.fd_limit;
+        drop(self);
+        Self::spawn(dir, overrides, fd_limit, env)
+    }
+
+    /// The directory holding the store and the ready file.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("server directory").path()
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
@@ -197,8 +259,29 @@ impl Server {
 
     /// [`Server::login8`] on a client already connected to the notification
     /// listener (plain TCP or TLS).
-    pub fn login8_on<S: Stream>(&self, mut c: Client<S>, email: &str) -> Client<S> {
-        let ticket = self.ticket(email);
+    pub fn login8_on<S: Stream>(&self, c: Client<S>, email: &str) -> Client<S> {
+        let (mut c, reply) = self.ticket_login8_on(c, email, &self.ticket(email));
+        assert!(reply.starts_with(&format!("USR 4 OK {email} ")), "{reply}");
+        let (header, payload) = c.read_payload_line();
+        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
+        c
+    }
+
+    /// Starts an MSNP8 ticket login of `email` (`VER 1`, `CVR 2`, `USR 3 TWN
+    /// I`, `USR 4 TWN S ticket`); returns the client and the reply to `USR 4`.
+    pub fn ticket_login8(&self, email: &str, ticket: &str) -> (Client, String) {
+        self.ticket_login8_on(self.connect("ns"), email, ticket)
+    }
+
+    /// [`Server::ticket_login8`] on a client already connected to the
+    /// notification listener (plain TCP or TLS).
+    pub fn ticket_login8_on<S: Stream>(
+        &self,
+        mut c: Client<S>,
+        email: &str,
+        ticket: &str,
+    ) -> (Client<S>, String) {
         c.send("VER 1 MSNP8 CVR0");
         c.expect("VER 1 MSNP8");
         c.send(&format!(
@@ -208,11 +291,8 @@ impl Server {
         c.send(&format!("USR 3 TWN I {email}"));
         c.expect_prefix("USR 3 TWN S ");
         c.send(&format!("USR 4 TWN S {ticket}"));
-        c.expect_prefix(&format!("USR 4 OK {email} "));
-        let (header, payload) = c.read_payload_line();
-        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
-        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
-        c
+        let reply = c.line();
+        (c, reply)
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store without asserting
@@ -382,6 +462,13 @@ impl Server {
         assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
         assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
         c
+    }
+
+    /// Stops the server with SIGTERM; returns its exit status and the
+    /// directory holding its store, for the test to inspect.
+    pub fn stop_keeping_store(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
+        let status = self.terminate_and_wait();
+        (status, self.dir.take().expect("server directory"))
     }
 
     /// Stops the server with SIGTERM and returns its exit status.
@@ -622,6 +709,43 @@ impl<S: Stream> Client<S> {
         assert!(line.ends_with("\r\n"), "line without CRLF: {line:?}");
         line.truncate(line.len() - 2);
         line
+    }
+
+    /// Reads one line (without CRLF), or `None` once the connection ended
+    /// (closed, reset, or no line within the read timeout).
+    pub fn try_line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(n) if n > 0 && line.ends_with("\r\n") => {
+                line.truncate(line.len() - 2);
+                Some(line)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads exactly `len` payload bytes, or `None` if the connection ended.
+    pub fn try_payload(&mut self, len: usize) -> Option<Vec<u8>> {
+        let mut payload = vec![0; len];
+        self.reader.read_exact(&mut payload).ok().map(|()| payload)
+    }
+
+    /// Sends raw bytes; `false` if the connection is gone.
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> bool {
+        let stream = self.reader.get_mut();
+        stream
+            .write_all(bytes)
+            .and_then(|()| stream.flush())
+            .is_ok()
+    }
+
+    /// Sets how long a read may wait.
+    pub fn set_read_timeout(&mut self, wait: Duration) {
+        self.reader
+            .get_ref()
+            .tcp()
+            .set_read_timeout(Some(wait))
+            .unwrap();
     }
 
     /// Reads a line if one starts arriving within `wait` (for polling loops that

@@ -180,15 +180,17 @@ impl NsSession {
     /// The account is authenticated: load its list, register the session (kicking
     /// an older one with `OUT OTH`), answer `USR OK` and send the profile.
     async fn complete_login(&mut self, trid: TrId, email: &str, out: &mut Outbox) {
-        let store = &self.ctx.store;
-        let loaded = async {
-            let account = store.account(email).await?;
-            let list = store.contact_list(account.id).await?;
-            Ok::<_, StoreError>((account, list))
-        }
-        .await;
-        let (account, list) = match loaded {
-            Ok(loaded) => loaded,
+        let (account, list) = match self.ctx.store.login_snapshot(email).await {
+            Ok((snapshot, from_memory)) => {
+                if from_memory {
+                    tracing::warn!(
+                        peer = %self.peer,
+                        user = %email,
+                        "store unavailable: login with the last known contact list"
+                    );
+                }
+                (snapshot.account, snapshot.list)
+            }
             Err(StoreError::UnknownUser) => {
                 out.respond(trid).error(ErrorCode::AuthFailed);
                 return;

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::SbSession;
 use crate::core::events::Event;
 use crate::core::offline::{HistoryWrite, NewMessage};
+use crate::failpoints::failpoint;
 use crate::proto::command::AckMode;
 use crate::proto::msg_content::is_instant_message;
 use crate::proto::{Reply, TrId};
@@ -177,6 +178,7 @@ impl Unsettled {
             };
             match result {
                 Ok(appended) => {
+                    failpoint!("sb_after_commit");
                     history_at = appended.history;
                     notify(&ctx, appended.queued.iter().map(String::as_str));
                 }
@@ -226,6 +228,8 @@ impl Unsettled {
                 delivered = false;
             }
         }
+        // A `return` here loses the answer (the sender never hears).
+        failpoint!("sb_before_ack", return);
         if let Some(delivered) = reply_for(mode, delivered) {
             let _ = own.send(Event::MessageOutcome { trid, delivered }).await;
         }
