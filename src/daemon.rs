@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::admin;
-use crate::config::{Config, Role, TlsMode};
+use crate::config::{Config, ListenerConfig, Role};
 use crate::core::switchboard::SwitchboardHub;
 use crate::obs::readiness::Readiness;
 use crate::route::Router;
@@ -23,6 +23,7 @@ use crate::server::limits::Limits;
 use crate::server::listener::{self, MsnpRole};
 use crate::server::offline::OfflineState;
 use crate::store::StoreError;
+use crate::tls::{ListenerTls, TlsError, TlsListeners};
 
 /// How long shutdown waits for connections to finish.
 const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -43,6 +44,9 @@ pub enum ServeError {
         /// Cause.
         source: std::io::Error,
     },
+    /// A TLS listener's certificate, key or client CA is unusable.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
     /// The configuration asks for something this build cannot do.
     #[error("{0}")]
     Config(String),
@@ -59,6 +63,7 @@ pub enum ServeError {
 struct Bound {
     name: String,
     role: Role,
+    tls: Option<Arc<ListenerTls>>,
     listener: TcpListener,
     advertised: String,
     target: Option<String>,
@@ -73,16 +78,12 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let started = std::time::Instant::now();
     let admin_token = config.admin.load_token().map_err(ServeError::Config)?;
+    let tls = TlsListeners::load(&config.listeners)?;
     let store = admin::open_store(&config).await?;
     let tickets = admin::ticket_key(&store, &config).await?;
 
     let mut bound = Vec::new();
     for (name, l) in config.listeners.iter().filter(|(_, l)| l.enabled) {
-        if l.tls == TlsMode::Implicit {
-            return Err(ServeError::Config(format!(
-                "listener `{name}`: tls = \"implicit\" is not implemented yet"
-            )));
-        }
         let listener = TcpListener::bind(&l.bind)
             .await
             .map_err(|source| ServeError::Bind {
@@ -98,6 +99,7 @@ pub async fn serve(
         bound.push(Bound {
             name: name.clone(),
             role: l.role,
+            tls: tls.get(name),
             listener,
             advertised: l.advertise.clone().unwrap_or_else(|| local.to_string()),
             target: l.target.clone(),
@@ -173,10 +175,14 @@ pub async fn serve(
                     store: store.clone(),
                     tickets: tickets.clone(),
                     ticket_lifetime_secs: ctx.config.auth.ticket_lifetime_secs,
-                    login_url: format!("http://{}/login2.srf", b.advertised),
+                    login_url: format!(
+                        "{}://{}/login2.srf",
+                        if b.tls.is_some() { "https" } else { "http" },
+                        b.advertised
+                    ),
                     limits: Arc::clone(&limits),
                 });
-                tracker.spawn(http::serve_nexus(b.listener, http_ctx, shutdown));
+                tracker.spawn(http::serve_nexus(b.listener, b.tls, http_ctx, shutdown));
                 continue;
             }
             Role::Admin => {
@@ -186,7 +192,7 @@ pub async fn serve(
                     started,
                     token: admin_token.clone(),
                 });
-                tracker.spawn(http::serve_admin(b.listener, state, shutdown));
+                tracker.spawn(http::serve_admin(b.listener, b.tls, state, shutdown));
                 continue;
             }
         };
@@ -194,12 +200,16 @@ pub async fn serve(
         tracker.spawn(listener::run(
             b.listener,
             msnp_role,
+            b.tls,
             ctx,
             shutdown,
             tracker.clone(),
         ));
     }
 
+    if !tls.is_empty() {
+        reload_tls_on_sighup(tls, ctx.config.listeners.clone(), shutdown.clone());
+    }
     if let Some(path) = ready_file {
         write_ready_file(&path, &addresses)?;
     }
@@ -218,6 +228,43 @@ pub async fn serve(
     }
     store.close().await;
     Ok(())
+}
+
+/// Re-reads every TLS listener's certificate files on each SIGHUP until
+/// `shutdown` (see [`TlsListeners::reload_tls`]): new handshakes get the new
+/// certificate, established connections keep theirs, and a listener whose
+/// files are broken keeps its old certificate (logged naming the file).
+/// `listeners` is the configuration whose paths are re-read.
+///
+/// Kept apart so that a general SIGHUP configuration reload can call
+/// `reload_tls` with the reloaded listener settings instead.
+fn reload_tls_on_sighup(
+    tls: TlsListeners,
+    listeners: BTreeMap<String, ListenerConfig>,
+    shutdown: CancellationToken,
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = match signal(SignalKind::hangup()) {
+        Ok(hangup) => hangup,
+        Err(error) => {
+            tracing::warn!(%error, "cannot watch SIGHUP; TLS certificates will not be reloaded");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                received = hangup.recv() => {
+                    if received.is_none() {
+                        break;
+                    }
+                    tracing::info!("SIGHUP received, reloading TLS certificates");
+                    tls.reload_tls(&listeners);
+                }
+            }
+        }
+    });
 }
 
 /// Writes the ready file atomically (temporary file, then rename).

@@ -17,5 +17,6 @@ pub mod proto;
 pub mod route;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 pub use daemon::{ServeError, serve};

@@ -1,10 +1,10 @@
 //! The `msnpd` command line: `serve`, account administration (`user`), `ticket`,
-//! `migrate`, `check-config`, the operator commands that talk to the running
-//! server's admin listener (`kick`, `broadcast`, `stats`) and the health check
-//! `probe`. Every subcommand reads the configuration the same way (`--config`,
-//! `MSNPD__*` env, `-O`), so admin commands find the same store and admin
-//! listener as the server. Exit codes: 0 success, 1 runtime failure (or a
-//! failed probe), 2 usage or configuration error.
+//! `migrate`, `check-config`, `gen-cert`, the operator commands that talk to
+//! the running server's admin listener (`kick`, `broadcast`, `stats`) and the
+//! health check `probe`. Every subcommand reads the configuration the same way
+//! (`--config`, `MSNPD__*` env, `-O`), so admin commands find the same store
+//! and admin listener as the server. Exit codes: 0 success, 1 runtime failure
+//! (or a failed probe), 2 usage or configuration error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use msnpd::config::{Config, LogFormat, Role, loader};
+use msnpd::tls::{TlsListeners, gen_cert};
 use msnpd::{admin, admin_client, probe};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
@@ -50,7 +51,8 @@ enum Command {
     },
     /// Creates or upgrades the store's tables.
     Migrate,
-    /// Checks the configuration: prints `config ok` or the problems.
+    /// Checks the configuration (and loads every TLS listener's certificate,
+    /// key and client CA): prints `config ok` or the problems.
     CheckConfig,
     /// Ends a user's session on the running server (`OUT OTH`).
     Kick {
@@ -91,6 +93,20 @@ enum Command {
         /// the configuration or MSNPD__PROBE__PASSWORD: flags show in `ps`.
         #[arg(long)]
         password: Option<String>,
+    },
+    /// Writes a self-signed test certificate (`DIR/cert.pem`) and its key
+    /// (`DIR/key.pem`, mode 0600) for a TLS listener.
+    GenCert {
+        /// Directory to write into (created).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// A DNS name or IP address the certificate is for (repeatable; the
+        /// first is also the common name). Default: localhost, 127.0.0.1, ::1.
+        #[arg(long = "name", value_name = "HOST")]
+        names: Vec<String>,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -142,6 +158,10 @@ fn main() -> ExitCode {
         }
     };
     if let Command::CheckConfig = cli.command {
+        if let Err(e) = TlsListeners::load(&config.listeners) {
+            eprintln!("msnpd: bad configuration: TLS: {e}");
+            return ExitCode::from(2);
+        }
         println!("config ok");
         return ExitCode::SUCCESS;
     }
@@ -169,6 +189,19 @@ fn main() -> ExitCode {
         };
         return probe(&settings);
     }
+    if let Command::GenCert { out, names, force } = &cli.command {
+        return match gen_cert::write(out, names, *force) {
+            Ok(written) => {
+                println!("certificate {}", written.cert.display());
+                println!("private key {}", written.key.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("msnpd: gen-cert: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -189,7 +222,7 @@ fn main() -> ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { ready_file } => serve(config, ready_file).await,
-        Command::CheckConfig => Ok(()),
+        Command::CheckConfig | Command::GenCert { .. } => Ok(()),
         Command::Migrate => {
             let store = open_store(&config).await?;
             store.close().await;

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use toml::{Table, Value};
 
-use super::{Config, ListenerConfig, Role, TlsMode};
+use super::{ClientAuth, Config, ListenerConfig, Role, TlsMode};
 
 /// Why a configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -339,13 +339,7 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
                 format!("`{advertise}` is not a host:port address"),
             );
         }
-        if listener.tls == TlsMode::Implicit {
-            bad(
-                &key("tls"),
-                "`implicit` is not supported yet (there are no certificate settings); use `none`"
-                    .into(),
-            );
-        }
+        check_tls(listener, &key, &mut bad);
         match (listener.role, &listener.target) {
             (Role::Dispatch, Some(target)) => {
                 if listener.enabled && !notification.contains(target.as_str()) {
@@ -375,6 +369,77 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         Ok(())
     } else {
         Err(ConfigError::Invalid(problems.join("\n")))
+    }
+}
+
+/// The TLS keys of one listener: `implicit` needs a certificate and a key,
+/// client authentication needs a CA, and none of them mean anything without TLS.
+fn check_tls(
+    listener: &ListenerConfig,
+    key: &dyn Fn(&str) -> String,
+    bad: &mut dyn FnMut(&str, String),
+) {
+    if listener.tls_handshake_timeout_secs == 0 {
+        bad(
+            &key("tls_handshake_timeout_secs"),
+            "must be greater than 0".into(),
+        );
+    }
+    let empty =
+        |path: &Option<std::path::PathBuf>| path.as_ref().is_some_and(|p| p.as_os_str().is_empty());
+    for (field, path) in [
+        ("tls_cert", &listener.tls_cert),
+        ("tls_key", &listener.tls_key),
+        ("tls_client_ca", &listener.tls_client_ca),
+    ] {
+        if empty(path) {
+            bad(
+                &key(field),
+                "must not be empty (leave it out instead)".into(),
+            );
+        }
+    }
+    match listener.tls {
+        TlsMode::Implicit => {
+            if listener.tls_cert.is_none() {
+                bad(
+                    &key("tls_cert"),
+                    "`tls = \"implicit\"` needs a certificate file".into(),
+                );
+            }
+            if listener.tls_key.is_none() {
+                bad(
+                    &key("tls_key"),
+                    "`tls = \"implicit\"` needs a private key file".into(),
+                );
+            }
+            match (listener.tls_client_auth, &listener.tls_client_ca) {
+                (ClientAuth::None, Some(_)) => bad(
+                    &key("tls_client_ca"),
+                    "is only used when `tls_client_auth` is `optional` or `required`".into(),
+                ),
+                (ClientAuth::Optional | ClientAuth::Required, None) => bad(
+                    &key("tls_client_auth"),
+                    "client certificates need `tls_client_ca`".into(),
+                ),
+                _ => {}
+            }
+        }
+        TlsMode::None => {
+            for (field, set) in [
+                ("tls_cert", listener.tls_cert.is_some()),
+                ("tls_key", listener.tls_key.is_some()),
+                ("tls_client_ca", listener.tls_client_ca.is_some()),
+                (
+                    "tls_client_auth",
+                    listener.tls_client_auth != ClientAuth::None,
+                ),
+            ] {
+                if set {
+                    bad(&key(field), "is only used with `tls = \"implicit\"`".into());
+                }
+            }
+        }
     }
 }
 
@@ -418,6 +483,11 @@ impl Schema {
             role: Role::Notification,
             bind: String::new(),
             tls: TlsMode::None,
+            tls_cert: Some(Default::default()),
+            tls_key: Some(Default::default()),
+            tls_client_ca: Some(Default::default()),
+            tls_client_auth: ClientAuth::None,
+            tls_handshake_timeout_secs: 0,
             advertise: Some(String::new()),
             target: Some(String::new()),
             enabled: true,

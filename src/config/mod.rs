@@ -6,6 +6,7 @@ pub mod loader;
 mod network;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -272,6 +273,21 @@ pub enum TlsMode {
     Implicit,
 }
 
+/// Whether a TLS listener asks clients for a certificate (checked against
+/// `tls_client_ca`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuth {
+    /// Clients are not asked for a certificate.
+    None,
+    /// A client may present a certificate; if it does, it must be signed by
+    /// `tls_client_ca`. Clients without one are served too.
+    Optional,
+    /// Every client must present a certificate signed by `tls_client_ca`; the
+    /// handshake fails otherwise.
+    Required,
+}
+
 /// `[listeners.NAME]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -280,9 +296,30 @@ pub struct ListenerConfig {
     pub role: Role,
     /// Address to bind, `ip:port` (port 0 picks a free port).
     pub bind: String,
-    /// `none` or `implicit`. Default `none`. (Only `none` is implemented so far.)
+    /// `none` (plain TCP) or `implicit` (TLS from the first byte; needs
+    /// `tls_cert` and `tls_key`). Default `none`.
     #[serde(default = "default_tls")]
     pub tls: TlsMode,
+    /// PEM file with the certificate chain, the listener's own certificate
+    /// first. Required with `tls = "implicit"`; re-read on SIGHUP. Default none.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file with the private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    /// Required with `tls = "implicit"`; re-read on SIGHUP. Default none.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// PEM file with the CA certificates client certificates must chain to.
+    /// Required when `tls_client_auth` is not `none`; re-read on SIGHUP.
+    /// Default none.
+    #[serde(default)]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Client certificates: `none`, `optional` or `required`. Default `none`.
+    #[serde(default = "default_client_auth")]
+    pub tls_client_auth: ClientAuth,
+    /// Seconds a client has to complete the TLS handshake before it is
+    /// closed (the pre-auth timeout starts after it). Default 10.
+    #[serde(default = "default_handshake_timeout")]
+    pub tls_handshake_timeout_secs: u64,
     /// Address clients are told to connect to (in `XFR`, `RNG`, `PassportURLs`).
     /// Default: the bound address.
     #[serde(default)]
@@ -298,6 +335,17 @@ pub struct ListenerConfig {
 
 fn default_tls() -> TlsMode {
     TlsMode::None
+}
+
+fn default_client_auth() -> ClientAuth {
+    ClientAuth::None
+}
+
+/// The default of `tls_handshake_timeout_secs`.
+pub const DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECS: u64 = 10;
+
+fn default_handshake_timeout() -> u64 {
+    DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECS
 }
 
 fn default_true() -> bool {
@@ -401,6 +449,11 @@ impl Default for Config {
             role,
             bind: bind.into(),
             tls: TlsMode::None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            tls_client_auth: ClientAuth::None,
+            tls_handshake_timeout_secs: DEFAULT_TLS_HANDSHAKE_TIMEOUT_SECS,
             advertise: None,
             target: None,
             enabled: true,

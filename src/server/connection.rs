@@ -1,8 +1,8 @@
 //! The connection actor: one task per client connection that `select!`s over the
-//! socket, the session's bounded event outbox, the shutdown signal and its
-//! timeouts. Reads go into a buffer that exists only while a frame is partial,
-//! and the write buffer is released once it is written, so an idle connection
-//! holds no I/O buffers.
+//! stream (plain TCP or TLS, see `transport`), the session's bounded event
+//! outbox, the shutdown signal and its timeouts. Reads go into a buffer that
+//! exists only while a frame is partial, and the write buffer is released once
+//! it is written, so an idle plain-TCP connection holds no I/O buffers.
 //!
 //! Writes never make the actor wait: what the socket does not take stays in
 //! the send queue while the actor goes on taking events and commands, and a
@@ -10,13 +10,13 @@
 //! disconnected as a slow reader. Senders only ever `try_send` to the event
 //! queue, so nobody else slows down.
 
+use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
@@ -26,11 +26,10 @@ use tracing::Instrument as _;
 use super::gate::{self, Asker, ConnRole, Stage};
 use super::limits::{CommandRate, Limits};
 use super::outbox::Outbox;
+use super::transport::{self, Io, Transport};
 use crate::core::events::Event;
 use crate::proto::{self, Command, Dialect, Frame, FrameLimits, MsnpCodec, ParseError, Reply};
 
-/// How much is read from the socket at a time.
-const READ_CHUNK: usize = 1024;
 /// Most queued events handled before one write.
 const EVENT_BATCH: usize = 64;
 /// How long the send queue may make no progress before the peer is treated as dead.
@@ -97,11 +96,11 @@ enum End {
     SlowReader,
 }
 
-/// Runs one connection to its end, inside its own `conn` span (fields `peer`,
-/// `listener` (the local address), `role`, and `user` once logged in: see
+/// Runs one connection to its end, over plain TCP or TLS, inside its own
+/// `conn` span (fields `peer`, `role`, and `user` once logged in: see
 /// [`record_user`]).
-pub async fn run<S: Session>(
-    stream: TcpStream,
+pub async fn run<S: Session, T: Transport>(
+    stream: T,
     peer: SocketAddr,
     session: S,
     events: mpsc::Receiver<Event>,
@@ -109,14 +108,9 @@ pub async fn run<S: Session>(
     shutdown: CancellationToken,
     limits: ConnectionLimits,
 ) {
-    let listener = stream
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
     let span = tracing::info_span!(
         "conn",
         %peer,
-        listener,
         role = session.role().label(),
         user = tracing::field::Empty,
     );
@@ -130,8 +124,8 @@ pub fn record_user(email: &str) {
     tracing::Span::current().record("user", email);
 }
 
-async fn run_in_span<S: Session>(
-    mut stream: TcpStream,
+async fn run_in_span<S: Session, T: Transport>(
+    mut stream: T,
     peer: SocketAddr,
     mut session: S,
     mut events: mpsc::Receiver<Event>,
@@ -139,7 +133,6 @@ async fn run_in_span<S: Session>(
     shutdown: CancellationToken,
     limits: ConnectionLimits,
 ) {
-    let _ = stream.set_nodelay(true);
     let mut codec = MsnpCodec::new(limits.frame);
     let mut out = Outbox::new(session.dialect().unwrap_or(Dialect::MSNP8));
     let commands = limits.shared.command_rate();
@@ -149,6 +142,8 @@ async fn run_in_span<S: Session>(
     let mut stalled_since: Option<Instant> = None;
     let mut shutting_down = false;
     let mut gauge = crate::obs::metrics().connection_opened(session.role());
+    // The stream holds written bytes it has not sent yet (TLS records).
+    let mut needs_flush = false;
 
     let end = 'conn: loop {
         let mut deadline = if session.stage() == Stage::Authenticated {
@@ -159,6 +154,7 @@ async fn run_in_span<S: Session>(
         if let Some(since) = stalled_since {
             deadline = deadline.min(since + WRITE_STALL_TIMEOUT);
         }
+        let mut progressed = false;
         tokio::select! {
             biased;
             _ = shutdown.cancelled(), if !shutting_down => {
@@ -167,11 +163,6 @@ async fn run_in_span<S: Session>(
                 out.close();
             }
             _ = close.cancelled() => break 'conn End::Closed,
-            ready = stream.writable(), if out.has_pending() => {
-                if ready.is_err() {
-                    break 'conn End::Peer;
-                }
-            }
             Some(event) = events.recv() => {
                 session.on_event(event, &mut out).await;
                 // Take what else is queued so one write carries a burst.
@@ -182,60 +173,69 @@ async fn run_in_span<S: Session>(
                     }
                 }
             }
-            ready = stream.readable() => {
-                if ready.is_err() {
-                    break 'conn End::Peer;
+            io = poll_fn(|cx| {
+                transport::poll_io(&mut stream, cx, &mut rbuf, out.pending(), needs_flush)
+            }) => match io {
+                Io::Wrote(Ok(0) | Err(_)) | Io::Flushed(Err(_)) => break 'conn End::Peer,
+                Io::Wrote(Ok(n)) => {
+                    out.advance(n);
+                    needs_flush = true;
+                    progressed = true;
                 }
-                if rbuf.capacity() - rbuf.len() < READ_CHUNK / 4 {
-                    rbuf.reserve(READ_CHUNK);
+                Io::Flushed(Ok(())) => {
+                    needs_flush = false;
+                    progressed = true;
                 }
-                match stream.try_read_buf(&mut rbuf) {
-                    Ok(0) => break 'conn End::Peer,
-                    Ok(_) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue 'conn,
-                    Err(_) => break 'conn End::Peer,
-                }
-                loop {
-                    match codec.decode(&mut rbuf) {
-                        Ok(Some(frame)) => {
-                            last_command = Instant::now();
-                            dispatch(&mut session, frame, &mut out, &commands, &limits.shared)
-                                .await;
-                            if out.is_closing() {
+                Io::Read(Ok(0) | Err(_)) => break 'conn End::Peer,
+                Io::Read(Ok(_)) => {
+                    loop {
+                        match codec.decode(&mut rbuf) {
+                            Ok(Some(frame)) => {
+                                last_command = Instant::now();
+                                dispatch(&mut session, frame, &mut out, &commands, &limits.shared)
+                                    .await;
+                                if out.is_closing() {
+                                    break;
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(error) => {
+                                tracing::debug!(%peer, %error, "framing error");
+                                if let (Some(code), Some(trid)) = (error.error_code(), error.trid()) {
+                                    out.send(Reply::Error { code, trid });
+                                }
+                                out.close();
                                 break;
                             }
                         }
-                        Ok(None) => break,
-                        Err(error) => {
-                            tracing::debug!(%peer, %error, "framing error");
-                            if let (Some(code), Some(trid)) = (error.error_code(), error.trid()) {
-                                out.send(Reply::Error { code, trid });
-                            }
-                            out.close();
-                            break;
-                        }
+                    }
+                    if rbuf.is_empty() {
+                        rbuf = BytesMut::new();
                     }
                 }
-                if rbuf.is_empty() {
-                    rbuf = BytesMut::new();
-                }
-            }
+            },
             _ = tokio::time::sleep_until(deadline) => break 'conn End::Timeout,
         }
-        // Write what the socket takes now, without waiting for it.
-        let before = out.pending_len();
-        loop {
-            if !out.has_pending() {
-                break;
-            }
-            match stream.try_write(out.pending()) {
-                Ok(0) => break 'conn End::Peer,
-                Ok(n) => out.advance(n),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(_) => break 'conn End::Peer,
+        // Write what the stream takes now, without waiting for it.
+        while out.has_pending() {
+            match transport::try_write(&mut stream, out.pending()) {
+                Some(Ok(0) | Err(_)) => break 'conn End::Peer,
+                Some(Ok(n)) => {
+                    out.advance(n);
+                    needs_flush = true;
+                    progressed = true;
+                }
+                None => break,
             }
         }
-        stalled_since = match (out.has_pending(), out.pending_len() < before) {
+        if needs_flush {
+            match transport::try_flush(&mut stream) {
+                Some(Ok(())) => needs_flush = false,
+                Some(Err(_)) => break 'conn End::Peer,
+                None => {}
+            }
+        }
+        stalled_since = match (out.has_pending() || needs_flush, progressed) {
             (false, _) => None,
             (true, true) => Some(Instant::now()),
             (true, false) => stalled_since.or_else(|| Some(Instant::now())),
@@ -247,11 +247,12 @@ async fn run_in_span<S: Session>(
             break 'conn End::SlowReader;
         }
         if out.is_closing() {
-            if out.has_pending() {
-                let flush = stream.write_all(out.pending());
-                if let Ok(Ok(())) = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await {
-                    out.written();
-                }
+            let flush = async {
+                stream.write_all(out.pending()).await?;
+                stream.flush().await
+            };
+            if let Ok(Ok(())) = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await {
+                out.written();
             }
             break 'conn End::Closed;
         }
@@ -331,7 +332,7 @@ mod tests {
     use std::sync::Mutex;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpListener;
+    use tokio::net::{TcpListener, TcpStream};
     use tokio::sync::{Notify, oneshot};
 
     use super::*;

@@ -3,7 +3,9 @@
 //! cap; one over gets `600 0` and is closed at once, before any task or buffer
 //! exists for it), then gets its own connection task. Accept errors (such as
 //! running out of file descriptors) back off briefly instead of spinning, and
-//! the loop stops on shutdown.
+//! the loop stops on shutdown. On a TLS listener the handshake runs in the
+//! connection's task, bounded by its timeout; a failed one closes only that
+//! connection.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -19,7 +21,9 @@ use super::context::ServerContext;
 use super::limits::{ListenerKind, Refusal};
 use super::ns::NsSession;
 use super::sb::SbSession;
+use super::transport::Transport;
 use crate::proto::FrameLimits;
+use crate::tls::ListenerTls;
 
 /// Pause after a failed `accept` (e.g. `EMFILE`, out of file descriptors)
 /// before trying again; existing connections keep being served meanwhile.
@@ -61,10 +65,13 @@ pub fn connection_limits(ctx: &ServerContext) -> ConnectionLimits {
     }
 }
 
-/// Accepts connections until `shutdown`, running each in `tracker`.
+/// Accepts connections until `shutdown`, running each in `tracker`. With
+/// `tls`, each connection's task first runs the TLS handshake (bounded by the
+/// listener's handshake timeout); the accept loop never waits on a client.
 pub async fn run(
     listener: TcpListener,
     role: MsnpRole,
+    tls: Option<Arc<ListenerTls>>,
     ctx: Arc<ServerContext>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
@@ -88,51 +95,64 @@ pub async fn run(
         let permit = match ctx.limits.connections.admit(peer.ip(), ListenerKind::Msnp) {
             Ok(permit) => permit,
             Err(refusal) => {
-                refuse(stream, peer, refusal);
+                refuse(stream, peer, refusal, tls.is_some());
                 continue;
             }
         };
-        let (tx, rx) = mpsc::channel(ctx.config.limits.outbox_lines.max(1));
-        let close = CancellationToken::new();
         let ctx = Arc::clone(&ctx);
         let shutdown = shutdown.clone();
         let limits = limits.clone();
-        match &role {
-            MsnpRole::Notification => {
-                let session = NsSession::notification(ctx, peer, tx, close.clone());
-                tracker.spawn(async move {
-                    let _permit = permit;
-                    connection::run(stream, peer, session, rx, close, shutdown, limits).await;
-                });
+        let role = role.clone();
+        let tls = tls.clone();
+        tracker.spawn(async move {
+            let _permit = permit;
+            let _ = stream.set_nodelay(true);
+            match tls {
+                None => serve(stream, peer, role, ctx, shutdown, limits).await,
+                Some(tls) => {
+                    if let Some(stream) = tls.accept(stream, peer).await {
+                        serve(stream, peer, role, ctx, shutdown, limits).await;
+                    }
+                }
             }
-            MsnpRole::Dispatch { ns_addr, own_addr } => {
-                let session = NsSession::dispatch(
-                    ctx,
-                    peer,
-                    ns_addr.clone(),
-                    own_addr.clone(),
-                    tx,
-                    close.clone(),
-                );
-                tracker.spawn(async move {
-                    let _permit = permit;
-                    connection::run(stream, peer, session, rx, close, shutdown, limits).await;
-                });
-            }
-            MsnpRole::Switchboard => {
-                let session = SbSession::new(ctx, peer, tx, close.clone());
-                tracker.spawn(async move {
-                    let _permit = permit;
-                    connection::run(stream, peer, session, rx, close, shutdown, limits).await;
-                });
-            }
+        });
+    }
+}
+
+/// Runs the session of `role` on an established (and, on a TLS listener,
+/// handshaken) stream.
+async fn serve<T: Transport>(
+    stream: T,
+    peer: SocketAddr,
+    role: MsnpRole,
+    ctx: Arc<ServerContext>,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+) {
+    let (tx, rx) = mpsc::channel(ctx.config.limits.outbox_lines.max(1));
+    let close = CancellationToken::new();
+    match role {
+        MsnpRole::Notification => {
+            let session = NsSession::notification(ctx, peer, tx, close.clone());
+            connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+        }
+        MsnpRole::Dispatch { ns_addr, own_addr } => {
+            let session = NsSession::dispatch(ctx, peer, ns_addr, own_addr, tx, close.clone());
+            connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+        }
+        MsnpRole::Switchboard => {
+            let session = SbSession::new(ctx, peer, tx, close.clone());
+            connection::run(stream, peer, session, rx, close, shutdown, limits).await;
         }
     }
 }
 
 /// Tells a refused client why in one best-effort write (a fresh socket's send
-/// buffer always has room) and closes it; nothing waits on the client.
-fn refuse(stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
+/// buffer always has room) and closes it; nothing waits on the client. A TLS
+/// client cannot read plain text before its handshake, so it is just closed.
+fn refuse(stream: TcpStream, peer: SocketAddr, refusal: Refusal, tls: bool) {
     tracing::debug!(%peer, %refusal, "connection refused");
-    let _ = stream.try_write(REFUSAL_LINE);
+    if !tls {
+        let _ = stream.try_write(REFUSAL_LINE);
+    }
 }

@@ -13,3 +13,4 @@ pub mod offline;
 pub mod operator;
 pub mod outbox;
 pub mod sb;
+pub mod transport;

@@ -1,6 +1,7 @@
 //! Test harness: starts the real `msnpd` binary on 127.0.0.1:0 with a private
 //! SQLite store (or the PostgreSQL URL given), waits for its ready file, and
-//! drives raw MSNP lines over blocking sockets with read timeouts.
+//! drives raw MSNP lines over blocking sockets (plain TCP or TLS) with read
+//! timeouts.
 #![allow(dead_code)]
 
 pub mod admin_http;
@@ -271,7 +272,13 @@ impl Server {
     /// Logs `email` in over MSNP8 with a ticket from the CLI; returns the
     /// client after the profile message.
     pub fn login8(&self, email: &str) -> Client {
-        let (mut c, reply) = self.ticket_login8(email, &self.ticket(email));
+        self.login8_on(self.connect("ns"), email)
+    }
+
+    /// [`Server::login8`] on a client already connected to the notification
+    /// listener (plain TCP or TLS).
+    pub fn login8_on<S: Stream>(&self, c: Client<S>, email: &str) -> Client<S> {
+        let (mut c, reply) = self.ticket_login8_on(c, email, &self.ticket(email));
         assert!(reply.starts_with(&format!("USR 4 OK {email} ")), "{reply}");
         let (header, payload) = c.read_payload_line();
         assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
@@ -282,7 +289,17 @@ impl Server {
     /// Starts an MSNP8 ticket login of `email` (`VER 1`, `CVR 2`, `USR 3 TWN
     /// I`, `USR 4 TWN S ticket`); returns the client and the reply to `USR 4`.
     pub fn ticket_login8(&self, email: &str, ticket: &str) -> (Client, String) {
-        let mut c = self.connect("ns");
+        self.ticket_login8_on(self.connect("ns"), email, ticket)
+    }
+
+    /// [`Server::ticket_login8`] on a client already connected to the
+    /// notification listener (plain TCP or TLS).
+    pub fn ticket_login8_on<S: Stream>(
+        &self,
+        mut c: Client<S>,
+        email: &str,
+        ticket: &str,
+    ) -> (Client<S>, String) {
         c.send("VER 1 MSNP8 CVR0");
         c.expect("VER 1 MSNP8");
         c.send(&format!(
@@ -309,7 +326,13 @@ impl Server {
     /// Logs `email` in and downloads its list (`SYN 5 0`), draining the list
     /// lines; the user has not set a status yet.
     pub fn online(&self, email: &str) -> Client {
-        let mut c = self.login8(email);
+        self.online_on(self.connect("ns"), email)
+    }
+
+    /// [`Server::online`] on a client already connected to the notification
+    /// listener (plain TCP or TLS).
+    pub fn online_on<S: Stream>(&self, c: Client<S>, email: &str) -> Client<S> {
+        let mut c = self.login8_on(c, email);
         c.send("SYN 5 0");
         let syn = c.expect_prefix("SYN 5 ");
         let parts: Vec<&str> = syn.split(' ').collect();
@@ -325,14 +348,31 @@ impl Server {
     /// to log in, send the credentials with the server's policy to `DALogin`, and
     /// return the `from-PP` ticket, or the HTTP status on failure.
     pub fn passport_login(&self, email: &str, password: &str, policy: &str) -> Result<String, u16> {
-        let nexus = http_get(self.addr("http"), "/rdr/pprdr.asp", &[]);
+        let connect = |addr: &str| TcpStream::connect(addr).expect("connect http");
+        self.passport_login_via(connect, "http", email, password, policy)
+    }
+
+    /// [`Server::passport_login`] over the streams `connect` opens (plain TCP
+    /// or TLS), expecting `DALogin` to use `scheme` (`http` or `https`).
+    pub fn passport_login_via<S: Stream>(
+        &self,
+        connect: impl Fn(&str) -> S,
+        scheme: &str,
+        email: &str,
+        password: &str,
+        policy: &str,
+    ) -> Result<String, u16> {
+        let http = self.addr("http");
+        let nexus = http_get_on(connect(http), http, "/rdr/pprdr.asp", &[]);
         assert_eq!(nexus.status, 200);
         let urls = nexus.header("PassportURLs").expect("PassportURLs header");
         let da_login = urls
             .split(',')
             .find_map(|kv| kv.strip_prefix("DALogin="))
             .expect("DALogin");
-        let without_scheme = da_login.strip_prefix("http://").unwrap_or(da_login);
+        let without_scheme = da_login
+            .strip_prefix(&format!("{scheme}://"))
+            .unwrap_or_else(|| panic!("DALogin {da_login} is not {scheme}://"));
         let (host, path) = without_scheme.split_at(without_scheme.find('/').unwrap());
         assert_eq!(host, self.addr("http"));
         let authorization = format!(
@@ -340,7 +380,8 @@ impl Server {
             percent_encode(email),
             percent_encode(password)
         );
-        let resp = http_get(
+        let resp = http_get_on(
+            connect(host),
             host,
             path,
             &[("Authorization", &authorization), ("User-Agent", "MSMSGS")],
@@ -356,6 +397,13 @@ impl Server {
         let start = info.find("from-PP='").expect("from-PP") + "from-PP='".len();
         let len = info[start..].find('\'').expect("closing quote");
         Ok(info[start..start + len].to_string())
+    }
+
+    /// Sends SIGHUP (reload) without waiting for anything.
+    pub fn hangup(&self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").arg("-HUP").arg(&pid).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -HUP {pid} failed");
     }
 
     /// Sends SIGTERM without waiting for the process to exit.
@@ -481,7 +529,13 @@ fn base_overrides(store_url: &str) -> Vec<String> {
 
 /// Makes `a` and `b` watch each other: both add the other to FL (group 0) with
 /// TrID `trid`, and each sees the reverse-list notification.
-pub fn befriend(a: &mut Client, a_email: &str, b: &mut Client, b_email: &str, trid: u32) {
+pub fn befriend<S: Stream>(
+    a: &mut Client<S>,
+    a_email: &str,
+    b: &mut Client<S>,
+    b_email: &str,
+    trid: u32,
+) {
     a.send(&format!("ADD {trid} FL {b_email} {b_email} 0"));
     a.expect_prefix(&format!("ADD {trid} FL "));
     b.expect_prefix("ADD 0 RL ");
@@ -525,16 +579,36 @@ impl HttpResponse {
 /// Sends `GET path` to `addr` over a fresh connection (with `Connection: close`
 /// and the extra header lines given) and reads the whole response head.
 pub fn http_get(addr: &str, path: &str, extra_headers: &[(&str, &str)]) -> HttpResponse {
-    let mut stream = TcpStream::connect(addr).expect("connect http");
-    stream.set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
+    let stream = TcpStream::connect(addr).expect("connect http");
+    http_get_on(stream, addr, path, extra_headers)
+}
+
+/// [`http_get`] over an open stream (plain TCP or TLS) to host `addr`.
+pub fn http_get_on<S: Stream>(
+    mut stream: S,
+    addr: &str,
+    path: &str,
+    extra_headers: &[(&str, &str)],
+) -> HttpResponse {
+    stream.tcp().set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
     let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in extra_headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
     stream.write_all(request.as_bytes()).unwrap();
+    stream.flush().unwrap();
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read http response");
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            // A TLS peer that closes without close_notify, after the response.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !raw.is_empty() => break,
+            Err(e) => panic!("read http response: {e}"),
+        }
+    }
     let text = String::from_utf8_lossy(&raw);
     let head = text.split("\r\n\r\n").next().unwrap_or_default();
     let mut lines = head.split("\r\n");
@@ -551,10 +625,31 @@ pub fn http_get(addr: &str, path: &str, extra_headers: &[(&str, &str)]) -> HttpR
     HttpResponse { status, headers }
 }
 
-/// A raw MSNP client over a blocking socket.
-pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+/// A blocking byte stream a [`Client`] can drive: plain TCP, or TLS over TCP
+/// (rustls's client).
+pub trait Stream: Read + Write {
+    /// The TCP socket underneath (for timeouts and socket options).
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Stream for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+/// A TLS client connection over TCP.
+pub type TlsStream = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+
+impl Stream for TlsStream {
+    fn tcp(&self) -> &TcpStream {
+        &self.sock
+    }
+}
+
+/// A raw MSNP client over a blocking stream: plain TCP by default, or TLS.
+pub struct Client<S: Stream = TcpStream> {
+    reader: BufReader<S>,
 }
 
 impl Client {
@@ -569,19 +664,30 @@ impl Client {
         Client::from_stream(connect_from(source, addr))
     }
 
+    /// Another handle on the socket, for writing from a second thread.
+    pub fn writer(&self) -> TcpStream {
+        self.reader.get_ref().try_clone().unwrap()
+    }
+}
+
+impl<S: Stream> Client<S> {
     /// A client over an open stream.
-    pub fn from_stream(stream: TcpStream) -> Client {
-        stream.set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
-        let writer = stream.try_clone().unwrap();
+    pub fn from_stream(stream: S) -> Client<S> {
+        stream.tcp().set_read_timeout(Some(LINE_TIMEOUT)).unwrap();
         Client {
             reader: BufReader::new(stream),
-            writer,
         }
     }
 
-    /// Another handle on the socket, for writing from a second thread.
-    pub fn writer(&self) -> TcpStream {
-        self.writer.try_clone().unwrap()
+    /// The stream (e.g. to look at the TLS session).
+    pub fn stream(&self) -> &S {
+        self.reader.get_ref()
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) {
+        let stream = self.reader.get_mut();
+        stream.write_all(bytes).unwrap();
+        stream.flush().unwrap();
     }
 
     /// Reads and discards everything until the server closes the connection;
@@ -601,23 +707,20 @@ impl Client {
 
     /// Sends one line (CRLF added).
     pub fn send(&mut self, line: &str) {
-        self.writer
-            .write_all(format!("{line}\r\n").as_bytes())
-            .unwrap();
+        self.write_bytes(format!("{line}\r\n").as_bytes());
     }
 
     /// Sends raw bytes one at a time, each in its own segment.
     pub fn send_bytewise(&mut self, bytes: &[u8]) {
-        self.writer.set_nodelay(true).unwrap();
+        self.reader.get_ref().tcp().set_nodelay(true).unwrap();
         for b in bytes {
-            self.writer.write_all(std::slice::from_ref(b)).unwrap();
-            self.writer.flush().unwrap();
+            self.write_bytes(std::slice::from_ref(b));
         }
     }
 
     /// Sends raw bytes.
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        self.writer.write_all(bytes).unwrap();
+        self.write_bytes(bytes);
     }
 
     /// Sends `VERB trid ... len` + payload (the length is appended).
@@ -658,22 +761,35 @@ impl Client {
 
     /// Sends raw bytes; `false` if the connection is gone.
     pub fn try_send_raw(&mut self, bytes: &[u8]) -> bool {
-        self.writer.write_all(bytes).is_ok()
+        let stream = self.reader.get_mut();
+        stream
+            .write_all(bytes)
+            .and_then(|()| stream.flush())
+            .is_ok()
     }
 
     /// Sets how long a read may wait.
     pub fn set_read_timeout(&mut self, wait: Duration) {
-        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
+        self.reader
+            .get_ref()
+            .tcp()
+            .set_read_timeout(Some(wait))
+            .unwrap();
     }
 
     /// Reads a line if one starts arriving within `wait` (for polling loops that
     /// must keep a connection active); a line that has started is read in full.
     pub fn line_within(&mut self, wait: Duration) -> Option<String> {
-        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
+        self.reader
+            .get_ref()
+            .tcp()
+            .set_read_timeout(Some(wait))
+            .unwrap();
         let mut line = String::new();
         let first = self.reader.read_line(&mut line);
         self.reader
             .get_ref()
+            .tcp()
             .set_read_timeout(Some(LINE_TIMEOUT))
             .unwrap();
         match first {

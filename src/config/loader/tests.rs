@@ -538,10 +538,6 @@ fn other_rules() {
         with_overrides(&["log.level=info,msnpd=loud"]),
         &["invalid value for `log.level`"],
     );
-    assert_error(
-        with_overrides(&["listeners.ns.tls=implicit"]),
-        &["invalid value for `listeners.ns.tls`"],
-    );
     for bad in ["msn.example.com", ":1863", "host:port", "a b:1863", "a,b:1"] {
         assert_error(
             with_overrides(&[&format!("listeners.ns.advertise={bad}")]),
@@ -552,6 +548,84 @@ fn other_rules() {
     assert_error(
         with_overrides(&["listeners.NS={ role = \"http\", bind = \"127.0.0.1:0\" }"]),
         &["invalid value for `listeners.NS`"],
+    );
+}
+
+#[test]
+fn tls_settings() {
+    let config = with_overrides(&[
+        "listeners.ns.tls=implicit",
+        "listeners.ns.tls_cert=/etc/msnpd/cert.pem",
+        "listeners.ns.tls_key=/etc/msnpd/key.pem",
+        "listeners.ns.tls_client_ca=/etc/msnpd/ca.pem",
+        "listeners.ns.tls_client_auth=required",
+        "listeners.ns.tls_handshake_timeout_secs=3",
+    ])
+    .unwrap();
+    let ns = &config.listeners["ns"];
+    assert_eq!(ns.tls, TlsMode::Implicit);
+    assert_eq!(
+        ns.tls_cert.as_deref(),
+        Some(std::path::Path::new("/etc/msnpd/cert.pem"))
+    );
+    assert_eq!(ns.tls_client_auth, crate::config::ClientAuth::Required);
+    assert_eq!(ns.tls_handshake_timeout_secs, 3);
+    assert_eq!(config.listeners["sb"].tls_handshake_timeout_secs, 10);
+
+    assert_error(
+        with_overrides(&["listeners.ns.tls=implicit"]),
+        &[
+            "invalid value for `listeners.ns.tls_cert`",
+            "invalid value for `listeners.ns.tls_key`",
+        ],
+    );
+    let tls = [
+        "listeners.ns.tls=implicit",
+        "listeners.ns.tls_cert=c.pem",
+        "listeners.ns.tls_key=k.pem",
+    ];
+    assert!(with_overrides(&tls).is_ok());
+    let with = |extra: &str| {
+        let mut items = tls.to_vec();
+        items.push(extra);
+        with_overrides(&items)
+    };
+    assert_error(
+        with("listeners.ns.tls_client_auth=optional"),
+        &[
+            "invalid value for `listeners.ns.tls_client_auth`",
+            "tls_client_ca",
+        ],
+    );
+    assert_error(
+        with("listeners.ns.tls_client_ca=ca.pem"),
+        &["invalid value for `listeners.ns.tls_client_ca`"],
+    );
+    assert_error(
+        with("listeners.ns.tls_handshake_timeout_secs=0"),
+        &["invalid value for `listeners.ns.tls_handshake_timeout_secs`"],
+    );
+    assert_error(
+        with("listeners.ns.tls_client_auth=sometimes"),
+        &["invalid value for `listeners.ns.tls_client_auth`"],
+    );
+    assert_error(
+        with_overrides(&["listeners.sb.tls_cert=c.pem"]),
+        &[
+            "invalid value for `listeners.sb.tls_cert`",
+            "only used with",
+        ],
+    );
+    assert_error(
+        with_overrides(&[
+            "listeners.ns.tls=implicit",
+            "listeners.ns.tls_cert=",
+            "listeners.ns.tls_key=k.pem",
+        ]),
+        &[
+            "invalid value for `listeners.ns.tls_cert`",
+            "must not be empty",
+        ],
     );
 }
 

@@ -34,6 +34,7 @@ use crate::proto::notices;
 use crate::server::context::ServerContext;
 use crate::server::limits::ListenerKind;
 use crate::server::operator;
+use crate::tls::ListenerTls;
 
 /// The liveness path.
 pub const HEALTHZ_PATH: &str = "/healthz";
@@ -65,9 +66,10 @@ pub struct AdminState {
 /// Serves the admin endpoints on `listener` until `shutdown` is cancelled; then
 /// stops accepting and lets in-flight requests finish. Connections are admitted
 /// by the per-IP limits only: the global cap spares the admin listener so a
-/// full server can still be looked at.
+/// full server can still be looked at. With `tls`, it serves HTTPS.
 pub async fn serve_admin(
     listener: TcpListener,
+    tls: Option<Arc<ListenerTls>>,
     state: Arc<AdminState>,
     shutdown: CancellationToken,
 ) {
@@ -75,6 +77,7 @@ pub async fn serve_admin(
     serve(
         "admin",
         listener,
+        tls,
         Arc::new(Admin(state)),
         limiter,
         ListenerKind::Admin,

@@ -26,6 +26,7 @@ use super::serve::{Handler, serve};
 use crate::core::auth::TicketKey;
 use crate::server::limits::{Limits, ListenerKind};
 use crate::store::Store;
+use crate::tls::ListenerTls;
 
 /// The nexus path clients ask for the login URL.
 pub const NEXUS_PATH: &str = "/rdr/pprdr.asp";
@@ -58,8 +59,10 @@ pub struct HttpContext {
 
 /// Serves the nexus and login endpoint on `listener` until `shutdown` is
 /// cancelled; then stops accepting and lets in-flight requests finish.
+/// With `tls`, it serves HTTPS.
 pub async fn serve_nexus(
     listener: TcpListener,
+    tls: Option<Arc<ListenerTls>>,
     ctx: Arc<HttpContext>,
     shutdown: CancellationToken,
 ) {
@@ -67,6 +70,7 @@ pub async fn serve_nexus(
     serve(
         "http",
         listener,
+        tls,
         Arc::new(Nexus { ctx }),
         limiter,
         ListenerKind::Http,

@@ -3,7 +3,8 @@
 //! the global cap: refused with `429` or `503` and closed at once), one task
 //! per connection, bounded header size and read time, a cap on open
 //! connections per listener, exact header-name spelling, and a graceful drain
-//! on shutdown.
+//! on shutdown. On a TLS listener (HTTPS) the handshake runs in the
+//! connection's task, bounded by the listener's handshake timeout.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,6 +18,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -25,6 +27,7 @@ use tracing::{Instrument as _, debug, error, warn};
 use super::response::Body;
 use super::wire_case::wire_case_extensions;
 use crate::server::limits::{ConnectionLimiter, ListenerKind, Refusal};
+use crate::tls::ListenerTls;
 
 /// Longest request head (request line and headers) accepted; longer gets 431.
 pub(crate) const MAX_HEADER_BYTES: usize = 8 * 1024;
@@ -59,6 +62,7 @@ pub(crate) trait Handler: Send + Sync + 'static {
 pub(crate) async fn serve<H: Handler>(
     role: &'static str,
     listener: TcpListener,
+    tls: Option<Arc<ListenerTls>>,
     handler: Arc<H>,
     limiter: Arc<ConnectionLimiter>,
     kind: ListenerKind,
@@ -83,24 +87,46 @@ pub(crate) async fn serve<H: Handler>(
                     let permit = match limiter.admit(peer.ip(), kind) {
                         Ok(permit) => permit,
                         Err(refusal) => {
-                            refuse(role, &stream, peer, refusal);
+                            if tls.is_none() {
+                                refuse(role, &stream, peer, refusal);
+                            } else {
+                                debug!(role, %peer, %refusal, "connection refused");
+                            }
                             continue;
                         }
                     };
-                    let connection = serve_connection(
-                        role,
-                        stream,
-                        peer,
-                        Arc::clone(&builder),
-                        Arc::clone(&handler),
-                        wire_case.clone(),
-                        shutdown.clone(),
-                    );
+                    if let Err(e) = stream.set_nodelay(true) {
+                        debug!(role, %peer, error = %e, "set_nodelay failed");
+                    }
+                    let builder = Arc::clone(&builder);
+                    let handler = Arc::clone(&handler);
+                    let wire_case = wire_case.clone();
+                    let shutdown = shutdown.clone();
+                    let tls = tls.clone();
                     let span = tracing::info_span!("http", role, %peer);
                     tasks.spawn(
                         async move {
-                            let _permit = permit;
-                            connection.await;
+                        let _permit = permit;
+                        match tls {
+                            None => {
+                                serve_connection(
+                                    role, stream, peer, builder, handler, wire_case, shutdown,
+                                )
+                                .await;
+                            }
+                            Some(tls) => {
+                                let handshake = tokio::select! {
+                                    stream = tls.accept(stream, peer) => stream,
+                                    () = shutdown.cancelled() => None,
+                                };
+                                if let Some(stream) = handshake {
+                                    serve_connection(
+                                        role, stream, peer, builder, handler, wire_case, shutdown,
+                                    )
+                                    .await;
+                                }
+                            }
+                        }
                         }
                         .instrument(span),
                     );
@@ -144,20 +170,17 @@ fn builder() -> http1::Builder {
     b
 }
 
-/// Serves one connection until the client closes it or shutdown asks it to end
-/// after the request in flight.
-async fn serve_connection<H: Handler>(
+/// Serves one connection (plain TCP or TLS) until the client closes it or
+/// shutdown asks it to end after the request in flight.
+async fn serve_connection<H: Handler, T: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     role: &'static str,
-    stream: TcpStream,
+    stream: T,
     peer: SocketAddr,
     builder: Arc<http1::Builder>,
     handler: Arc<H>,
     wire_case: Extensions,
     shutdown: CancellationToken,
 ) {
-    if let Err(e) = stream.set_nodelay(true) {
-        debug!(role, %peer, error = %e, "set_nodelay failed");
-    }
     let service = service_fn(move |req: Request<Incoming>| {
         let handler = Arc::clone(&handler);
         let wire_case = wire_case.clone();

@@ -67,6 +67,7 @@ async fn start<H: Handler>(handler: H) -> Running {
     let task = tokio::spawn(serve(
         "test",
         l,
+        None,
         Arc::new(handler),
         test_limits().connections.clone(),
         ListenerKind::Http,
@@ -333,7 +334,7 @@ async fn admin_endpoints() {
     let (l, addr) = listener().await;
     let shutdown = CancellationToken::new();
     let state = admin_state(false).await;
-    let task = tokio::spawn(serve_admin(l, Arc::clone(&state), shutdown.clone()));
+    let task = tokio::spawn(serve_admin(l, None, Arc::clone(&state), shutdown.clone()));
     let resp = exchange(addr, &get("/healthz", "")).await;
     assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
     assert!(resp.contains("\r\nContent-Length: 3\r\n"), "{resp}");
@@ -394,7 +395,7 @@ mod real {
             limits: test_limits(),
         });
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(serve_nexus(l, ctx, shutdown.clone()));
+        let task = tokio::spawn(serve_nexus(l, None, ctx, shutdown.clone()));
         Running {
             addr,
             shutdown,
