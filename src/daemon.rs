@@ -1,5 +1,7 @@
-//! Running the daemon: open the store, bind every enabled listener, write the
-//! ready file, serve until shutdown, then drain connections and close the store.
+//! Running the daemon: open the store, bind every enabled listener (or take
+//! the socket passed for it), write the ready file, tell systemd `READY=1`,
+//! serve (reloading on request) until shutdown, then stop accepting, drain
+//! connections within `shutdown.drain_timeout_secs` and close the store.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -8,11 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::admin;
-use crate::config::{Config, Role, TlsMode};
+use crate::config::{Config, LiveConfig, Role, TlsMode};
+use crate::notify;
+use crate::reload::Reloader;
 use crate::core::switchboard::SwitchboardHub;
 use crate::route::Router;
 use crate::server::context::ServerContext;
@@ -22,8 +27,18 @@ use crate::server::listener::{self, MsnpRole};
 use crate::server::offline::OfflineState;
 use crate::store::StoreError;
 
-/// How long shutdown waits for connections to finish.
-const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+/// How `serve` is run beyond its configuration.
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    /// Once every listener is bound, write a JSON object mapping listener
+    /// name to its bound `ip:port` here.
+    pub ready_file: Option<PathBuf>,
+    /// Listening sockets passed in (socket activation), by listener name;
+    /// those listeners use them instead of binding.
+    pub inherited: BTreeMap<String, std::net::TcpListener>,
+    /// Reload requests (one per SIGHUP) and how to reload.
+    pub reload: Option<(mpsc::Receiver<()>, Reloader)>,
+}
 
 /// Why the daemon could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +84,24 @@ pub async fn serve(
     ready_file: Option<PathBuf>,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
+    let options = ServeOptions {
+        ready_file,
+        ..ServeOptions::default()
+    };
+    serve_with(config, options, shutdown).await
+}
+
+/// [`serve`] with every option.
+pub async fn serve_with(
+    config: Config,
+    options: ServeOptions,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let ServeOptions {
+        ready_file,
+        mut inherited,
+        reload,
+    } = options;
     let store = admin::open_store(&config).await?;
     let tickets = admin::ticket_key(&store, &config).await?;
 
@@ -79,13 +112,18 @@ pub async fn serve(
                 "listener `{name}`: tls = \"implicit\" is not implemented yet"
             )));
         }
-        let listener = TcpListener::bind(&l.bind)
-            .await
-            .map_err(|source| ServeError::Bind {
-                name: name.clone(),
-                addr: l.bind.clone(),
-                source,
-            })?;
+        let bind_error = |source| ServeError::Bind {
+            name: name.clone(),
+            addr: l.bind.clone(),
+            source,
+        };
+        let listener = match inherited.remove(name) {
+            Some(passed) => {
+                passed.set_nonblocking(true).map_err(bind_error)?;
+                TcpListener::from_std(passed).map_err(bind_error)?
+            }
+            None => TcpListener::bind(&l.bind).await.map_err(bind_error)?,
+        };
         let local: SocketAddr = listener.local_addr().map_err(|source| ServeError::Bind {
             name: name.clone(),
             addr: l.bind.clone(),
@@ -141,8 +179,12 @@ pub async fn serve(
         tickets: tickets.clone(),
         sb_addr,
         offline: OfflineState::new(),
-        config,
+        config: LiveConfig::new(config),
     });
+    for name in inherited.keys() {
+        tracing::warn!(listener = %name, "a socket was passed for a listener that is not enabled; closing it");
+    }
+    drop(inherited);
     let tracker = TaskTracker::new();
     for b in bound {
         let shutdown = shutdown.clone();
@@ -167,7 +209,7 @@ pub async fn serve(
                 let http_ctx = Arc::new(HttpContext {
                     store: store.clone(),
                     tickets: tickets.clone(),
-                    ticket_lifetime_secs: ctx.config.auth.ticket_lifetime_secs,
+                    ticket_lifetime_secs: ctx.config.get().auth.ticket_lifetime_secs,
                     login_url: format!("http://{}/login2.srf", b.advertised),
                     limits: Arc::clone(&limits),
                 });
@@ -194,18 +236,57 @@ pub async fn serve(
         write_ready_file(&path, &addresses)?;
     }
     tracing::info!(listeners = ?addresses, "msnpd ready");
+    notify::ready("serving");
+    let stopped = CancellationToken::new();
+    let watchdog = notify::watchdog_interval()
+        .map(|interval| tokio::spawn(notify::watchdog(interval, stopped.clone())));
+    if let Some((requests, reloader)) = reload {
+        tokio::spawn(reload_loop(requests, reloader, Arc::clone(&ctx), stopped.clone()));
+    }
 
     shutdown.cancelled().await;
-    tracing::info!("shutting down");
+    notify::stopping();
+    let drain = Duration::from_secs(ctx.config.get().shutdown.drain_timeout_secs);
+    tracing::info!(drain_timeout_secs = drain.as_secs(), "shutting down");
     tracker.close();
-    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
         tracing::warn!("connections still open after the drain deadline");
     }
     store.close().await;
+    stopped.cancel();
+    if let Some(watchdog) = watchdog {
+        let _ = watchdog.await;
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Runs one reload per request until `stopped`, bracketed by `RELOADING=1`
+/// and `READY=1`.
+async fn reload_loop(
+    mut requests: mpsc::Receiver<()>,
+    reloader: Reloader,
+    ctx: Arc<ServerContext>,
+    stopped: CancellationToken,
+) {
+    let reloader = Arc::new(reloader);
+    loop {
+        tokio::select! {
+            _ = stopped.cancelled() => return,
+            request = requests.recv() => if request.is_none() { return },
+        }
+        notify::reloading();
+        let (reloader, ctx_ref) = (Arc::clone(&reloader), Arc::clone(&ctx));
+        let report =
+            tokio::task::spawn_blocking(move || reloader.reload(&ctx_ref.config, &ctx_ref.limits))
+                .await;
+        let summary = match report {
+            Ok(report) => report.summary(),
+            Err(error) => format!("reload failed: {error}"),
+        };
+        tracing::info!("{summary}");
+        notify::ready(&summary);
+    }
 }
 
 /// Writes the ready file atomically (temporary file, then rename).

@@ -5,13 +5,16 @@
 //! `route` (how events reach users), `config`; `daemon` runs it all.
 #![forbid(unsafe_code)]
 
+pub mod activation;
 pub mod admin;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod notify;
 pub mod proto;
+pub mod reload;
 pub mod route;
 pub mod server;
 pub mod store;
 
-pub use daemon::{ServeError, serve};
+pub use daemon::{ServeError, ServeOptions, serve, serve_with};

@@ -2,13 +2,16 @@
 //! in its doc comment; `loader.rs` builds it from defaults, the TOML file, the
 //! environment (`MSNPD__SECTION__KEY`) and `-O section.key=value`, in that order.
 
+mod live;
 pub mod loader;
 mod network;
+pub mod reload;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use live::LiveConfig;
 pub use network::{IpNet, IpNetError};
 
 /// The whole configuration.
@@ -27,6 +30,8 @@ pub struct Config {
     pub offline: OfflineConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Graceful shutdown.
+    pub shutdown: ShutdownConfig,
     /// Listeners by name (`ns`, `sb`, `http`, `admin` in the embedded default).
     /// The name is the key in the ready file.
     pub listeners: BTreeMap<String, ListenerConfig>,
@@ -190,6 +195,19 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// `[shutdown]`: what SIGTERM (and SIGINT) does. The server stops accepting,
+/// tells every notification client `OUT SSD`, delivers what its connections
+/// already took, flushes the store and exits 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Seconds connections get to write their last lines (`OUT SSD`, queued
+    /// messages) and close before the server stops waiting for them and
+    /// closes the store anyway. Keep it below systemd's `TimeoutStopSec`
+    /// (90 s by default). Can change on reload. Default 10.
+    pub drain_timeout_secs: u64,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -327,6 +345,14 @@ impl Default for OfflineConfig {
     }
 }
 
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            drain_timeout_secs: 10,
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -358,6 +384,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             offline: OfflineConfig::default(),
             log: LogConfig::default(),
+            shutdown: ShutdownConfig::default(),
             listeners,
         }
     }

@@ -129,6 +129,12 @@ pub async fn run<S: Session>(
             biased;
             _ = shutdown.cancelled(), if !shutting_down => {
                 shutting_down = true;
+                // What others already handed this connection (a message a
+                // switchboard relayed, its sender's ACK) is written before
+                // the goodbye; the queue is bounded by `limits.outbox_lines`.
+                while let Ok(event) = events.try_recv() {
+                    session.on_event(event, &mut out).await;
+                }
                 session.on_shutdown(&mut out);
                 out.close();
             }

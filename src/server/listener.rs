@@ -47,7 +47,8 @@ pub enum MsnpRole {
 
 /// The per-connection limits from the configuration.
 pub fn connection_limits(ctx: &ServerContext) -> ConnectionLimits {
-    let l = &ctx.config.limits;
+    let config = ctx.config.get();
+    let l = &config.limits;
     ConnectionLimits {
         frame: FrameLimits {
             max_line: l.max_line_bytes,
@@ -69,7 +70,6 @@ pub async fn run(
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
-    let limits = connection_limits(&ctx);
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -92,11 +92,12 @@ pub async fn run(
                 continue;
             }
         };
-        let (tx, rx) = mpsc::channel(ctx.config.limits.outbox_lines.max(1));
+        // Read per connection, so a reload holds for connections accepted after it.
+        let limits = connection_limits(&ctx);
+        let (tx, rx) = mpsc::channel(ctx.config.get().limits.outbox_lines.max(1));
         let close = CancellationToken::new();
         let ctx = Arc::clone(&ctx);
         let shutdown = shutdown.clone();
-        let limits = limits.clone();
         match &role {
             MsnpRole::Notification => {
                 let session = NsSession::notification(ctx, peer, tx, close.clone());

@@ -266,7 +266,7 @@ impl SbSession {
             Err(StoreError::UnknownUser) => return Err(ErrorCode::InvalidUser),
             Err(_) => return Err(ErrorCode::NotOnline),
         };
-        if !self.ctx.config.offline.enabled {
+        if !self.ctx.config.get().offline.enabled {
             return Err(ErrorCode::NotOnline);
         }
         let list = match self.ctx.store.contact_list(account.id).await {
