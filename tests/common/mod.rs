@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod ops;
 pub mod pg_cluster;
 pub mod postgres;
 
