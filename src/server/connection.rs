@@ -62,6 +62,12 @@ pub trait Session: Send {
         event: Event,
         out: &mut Outbox,
     ) -> impl std::future::Future<Output = ()> + Send;
+    /// Whether events already queued for this connection are handled before
+    /// the goodbye at shutdown (switchboards: messages relayed to it and its
+    /// ACKs). Default false: presence noise of a server going down is dropped.
+    fn drains_on_shutdown(&self) -> bool {
+        false
+    }
     /// The server is shutting down: say goodbye (e.g. `OUT SSD`).
     fn on_shutdown(&mut self, out: &mut Outbox);
     /// The connection is gone: leave rooms, unregister, tell watchers.
@@ -129,10 +135,12 @@ pub async fn run<S: Session>(
             biased;
             _ = shutdown.cancelled(), if !shutting_down => {
                 shutting_down = true;
-                // What others already handed this connection (a message a
-                // switchboard relayed, its sender's ACK) is written before
-                // the goodbye; the queue is bounded by `limits.outbox_lines`.
-                while let Ok(event) = events.try_recv() {
+                // What others already handed a switchboard connection (a
+                // relayed message, the outcome that ACKs its sender's) is
+                // written before the close; bounded by `limits.outbox_lines`.
+                while session.drains_on_shutdown()
+                    && let Ok(event) = events.try_recv()
+                {
                     session.on_event(event, &mut out).await;
                 }
                 session.on_shutdown(&mut out);

@@ -480,6 +480,21 @@ impl Client {
         self.writer.try_clone().unwrap()
     }
 
+    /// Reads everything until the server closes the connection (a reset
+    /// ends it too) and returns it.
+    pub fn read_to_eof(&mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.reader.read(&mut buf) {
+                Ok(0) => return all,
+                Ok(n) => all.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return all,
+                Err(e) => panic!("expected the connection to end, got error {e}"),
+            }
+        }
+    }
+
     /// Reads and discards everything until the server closes the connection;
     /// returns how many bytes came.
     pub fn drain_to_eof(&mut self) -> usize {

@@ -407,6 +407,10 @@ impl Session for SbSession {
         }
     }
 
+    fn drains_on_shutdown(&self) -> bool {
+        true
+    }
+
     fn on_shutdown(&mut self, _out: &mut Outbox) {}
 
     async fn on_close(&mut self) {
