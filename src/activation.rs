@@ -34,22 +34,19 @@ pub fn inherited_listeners(config: &Config) -> Result<BTreeMap<String, TcpListen
         .filter(|(_, l)| l.enabled)
         .map(|(name, _)| name)
         .collect();
-    let by_name =
-        names.len() == count && names.iter().all(|n| config.listeners.contains_key(n));
+    let by_name = names.len() == count && names.iter().all(|n| config.listeners.contains_key(n));
     let mut out = BTreeMap::new();
     for index in 0..count {
         let name = if by_name {
-            names[index].clone()
+            names.get(index).cloned()
         } else {
-            match enabled.get(index) {
-                Some(name) => (*name).clone(),
-                None => {
-                    return Err(format!(
-                        "{count} sockets were passed (LISTEN_FDS) but only {} listeners are enabled",
-                        enabled.len()
-                    ));
-                }
-            }
+            enabled.get(index).map(|name| (*name).clone())
+        };
+        let Some(name) = name else {
+            return Err(format!(
+                "{count} sockets were passed (LISTEN_FDS) but only {} listeners are enabled",
+                enabled.len()
+            ));
         };
         let listener = fds
             .take_tcp_listener(index)

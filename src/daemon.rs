@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +17,10 @@ use tokio_util::task::TaskTracker;
 
 use crate::admin;
 use crate::config::{Config, LiveConfig, Role, TlsMode};
+use crate::core::switchboard::SwitchboardHub;
+use crate::handover;
 use crate::notify;
 use crate::reload::Reloader;
-use crate::core::switchboard::SwitchboardHub;
 use crate::route::Router;
 use crate::server::context::ServerContext;
 use crate::server::http::{self, HttpContext};
@@ -38,6 +40,9 @@ pub struct ServeOptions {
     pub inherited: BTreeMap<String, std::net::TcpListener>,
     /// Reload requests (one per SIGHUP) and how to reload.
     pub reload: Option<(mpsc::Receiver<()>, Reloader)>,
+    /// Hand-over requests (one per SIGUSR2): start a new process on the
+    /// same listening sockets, then shut down (see [`crate::handover`]).
+    pub handover: Option<mpsc::Receiver<()>>,
 }
 
 /// Why the daemon could not start or run.
@@ -101,6 +106,7 @@ pub async fn serve_with(
         ready_file,
         mut inherited,
         reload,
+        handover,
     } = options;
     let store = admin::open_store(&config).await?;
     let tickets = admin::ticket_key(&store, &config).await?;
@@ -185,6 +191,16 @@ pub async fn serve_with(
         tracing::warn!(listener = %name, "a socket was passed for a listener that is not enabled; closing it");
     }
     drop(inherited);
+    // Second descriptors of the listening sockets, for a hand-over.
+    let mut sockets = Vec::new();
+    for b in &bound {
+        match b.listener.as_fd().try_clone_to_owned() {
+            Ok(fd) => sockets.push((b.name.clone(), fd)),
+            Err(error) => {
+                tracing::warn!(listener = %b.name, %error, "cannot keep the socket for a hand-over")
+            }
+        }
+    }
     let tracker = TaskTracker::new();
     for b in bound {
         let shutdown = shutdown.clone();
@@ -237,11 +253,23 @@ pub async fn serve_with(
     }
     tracing::info!(listeners = ?addresses, "msnpd ready");
     notify::ready("serving");
+    handover::report_ready();
     let stopped = CancellationToken::new();
     let watchdog = notify::watchdog_interval()
         .map(|interval| tokio::spawn(notify::watchdog(interval, stopped.clone())));
     if let Some((requests, reloader)) = reload {
-        tokio::spawn(reload_loop(requests, reloader, Arc::clone(&ctx), stopped.clone()));
+        tokio::spawn(reload_loop(
+            requests,
+            reloader,
+            Arc::clone(&ctx),
+            stopped.clone(),
+        ));
+    }
+    match handover {
+        Some(requests) => {
+            tokio::spawn(handover_loop(requests, sockets, shutdown.clone()));
+        }
+        None => drop(sockets),
     }
 
     shutdown.cancelled().await;
@@ -259,6 +287,29 @@ pub async fn serve_with(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// On each request, hands the listening sockets to a new process; once it is
+/// ready, shuts this one down.
+async fn handover_loop(
+    mut requests: mpsc::Receiver<()>,
+    sockets: Vec<(String, std::os::fd::OwnedFd)>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            request = requests.recv() => if request.is_none() { return },
+        }
+        match handover::hand_over(&sockets).await {
+            Ok(pid) => {
+                tracing::info!(pid, "handed over to the new process; shutting down");
+                shutdown.cancel();
+                return;
+            }
+            Err(error) => tracing::error!(%error, "hand-over failed; still serving"),
+        }
+    }
 }
 
 /// Runs one reload per request until `stopped`, bracketed by `RELOADING=1`

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod handover;
 pub mod notify;
 pub mod proto;
 pub mod reload;

@@ -39,7 +39,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the server until SIGINT or SIGTERM; SIGHUP reloads the
-    /// configuration. Listening sockets passed by systemd socket activation
+    /// configuration; SIGUSR2 hands the listening sockets to a new msnpd and
+    /// then shuts down. Listening sockets passed by systemd socket activation
     /// (LISTEN_FDS, LISTEN_FDNAMES) are used instead of binding.
     Serve {
         /// Once every listener is bound, write a JSON object mapping listener
@@ -227,6 +228,11 @@ async fn serve(
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone())?;
     let requests = watch_reload_signal()?;
+    let handover = watch_signal(
+        SignalKind::user_defined2(),
+        "SIGUSR2",
+        "handing over to a new process",
+    )?;
     let reloader = Reloader::new(Box::new(move || {
         loader::load_from_process(source.file.as_deref().map(Path::new), &source.overrides)
     }))
@@ -235,6 +241,7 @@ async fn serve(
         ready_file,
         inherited,
         reload: Some((requests, reloader)),
+        handover: Some(handover),
     };
     msnpd::serve_with(config, options, shutdown).await?;
     Ok(())
@@ -246,9 +253,15 @@ fn init_logging(config: &Config) -> anyhow::Result<Arc<LogFilter>> {
     let filter = EnvFilter::try_new(&config.log.level)
         .with_context(|| format!("bad log.level `{}`", config.log.level))?;
     let (filter, handle) = reload::Layer::new(filter);
+    // Colours only on a terminal, not in journald or a log file.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let (text, json) = match config.log.format {
         LogFormat::Text => (
-            Some(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)),
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(ansi)
+                    .with_writer(std::io::stderr),
+            ),
             None,
         ),
         LogFormat::Json => (
@@ -299,11 +312,25 @@ impl ReloadHook for LogFilter {
 /// One reload request per SIGHUP (requests arriving during a reload merge
 /// into one more reload).
 fn watch_reload_signal() -> anyhow::Result<mpsc::Receiver<()>> {
-    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    watch_signal(
+        SignalKind::hangup(),
+        "SIGHUP",
+        "reloading the configuration",
+    )
+}
+
+/// One request per `kind` signal; requests arriving while one is handled
+/// merge into one more.
+fn watch_signal(
+    kind: SignalKind,
+    name: &'static str,
+    what: &'static str,
+) -> anyhow::Result<mpsc::Receiver<()>> {
+    let mut signals = signal(kind).with_context(|| format!("cannot watch {name}"))?;
     let (tx, rx) = mpsc::channel(1);
     tokio::spawn(async move {
-        while hangup.recv().await.is_some() {
-            tracing::info!("SIGHUP received, reloading the configuration");
+        while signals.recv().await.is_some() {
+            tracing::info!("{name} received, {what}");
             let _ = tx.try_send(());
         }
     });

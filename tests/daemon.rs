@@ -203,7 +203,9 @@ fn sigterm_with_a_thousand_clients_drains_every_one() {
 
     // One message acknowledged before SIGTERM, and a burst in flight when it
     // comes: every ACK alice gets is for a message bob got.
-    let msg = |i: u32| format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nmessage {i}");
+    let msg = |i: u32| {
+        format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nmessage {i}")
+    };
     let first = msg(0);
     sb_alice.send_payload("MSG 100 A", first.as_bytes());
     sb_alice.expect("ACK 100");
@@ -215,7 +217,10 @@ fn sigterm_with_a_thousand_clients_drains_every_one() {
 
     let (received, _) = messages_and_acks(&sb_bob.read_to_eof());
     let (_, acked) = messages_and_acks(&sb_alice.read_to_eof());
-    assert!(received.contains(&first), "the message ACKed before SIGTERM was lost");
+    assert!(
+        received.contains(&first),
+        "the message ACKed before SIGTERM was lost"
+    );
     for trid in acked {
         let body = msg(trid - 100);
         assert!(received.contains(&body), "ACK {trid} but bob never got it");

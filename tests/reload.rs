@@ -89,7 +89,10 @@ fn a_broken_file_keeps_the_old_configuration() {
     let ns = server.addr("ns").to_owned();
 
     // Not TOML at all, then a bad value: both change nothing.
-    for broken in ["[limits\nmax_connections = 1\n", "[limits]\nmax_connections = 0\n"] {
+    for broken in [
+        "[limits\nmax_connections = 1\n",
+        "[limits]\nmax_connections = 0\n",
+    ] {
         let done = server.reload(broken);
         assert!(
             done.iter()

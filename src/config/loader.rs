@@ -281,7 +281,10 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
 
     // [shutdown]
     if config.shutdown.drain_timeout_secs == 0 {
-        bad("shutdown.drain_timeout_secs", "must be greater than 0".into());
+        bad(
+            "shutdown.drain_timeout_secs",
+            "must be greater than 0".into(),
+        );
     }
 
     // [log]

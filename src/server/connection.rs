@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -36,6 +36,8 @@ const EVENT_BATCH: usize = 64;
 const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the last lines (an error, `OUT SSD`) may take to write before a close.
 const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection closed by shutdown waits for the client to close its side.
+const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A protocol session driven by the connection actor (notification or switchboard).
 pub trait Session: Send {
@@ -246,7 +248,27 @@ pub async fn run<S: Session>(
     session.on_close().await;
     if end != End::SlowReader {
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+        if shutting_down {
+            linger(&mut stream).await;
+        }
     }
+}
+
+/// After our FIN at shutdown, reads and discards what the client still sends
+/// until it closes too (at most [`LINGER_TIMEOUT`]): closing a socket with
+/// unread input makes the kernel answer with a reset, which a client sees as
+/// a failure instead of the goodbye it was sent.
+async fn linger(stream: &mut TcpStream) {
+    let mut sink = [0u8; 512];
+    let _ = tokio::time::timeout(LINGER_TIMEOUT, async {
+        loop {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
 }
 
 /// Charges the command rate, parses a frame, asks the gate, and hands the

@@ -177,6 +177,7 @@ impl OpsServer {
                 .stderr
                 .recv_timeout(left)
                 .unwrap_or_else(|_| panic!("no log line with `{text}`"));
+            let line = strip_ansi(&line);
             self.log.push(line.clone());
             if line.contains(text) {
                 return line;
@@ -187,8 +188,13 @@ impl OpsServer {
     /// Takes the stderr lines that arrived so far (without waiting).
     pub fn drain_log(&mut self) {
         while let Ok(line) = self.stderr.try_recv() {
-            self.log.push(line);
+            self.log.push(strip_ansi(&line));
         }
+    }
+
+    /// The pid of the msnpd process.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Waits up to `wait` for the process to exit.
@@ -211,4 +217,22 @@ impl Drop for OpsServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `line` without terminal colour sequences (`ESC [ ... m`).
+pub fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
