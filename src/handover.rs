@@ -134,9 +134,7 @@ pub fn report_ready() {
     let Some(path) = std::env::var_os(HANDOVER_SOCKET_ENV) else {
         return;
     };
-    let sent =
-        std::os::unix::net::UnixDatagram::unbound().and_then(|s| s.send_to(b"READY=1\n", &path));
-    if let Err(error) = sent {
+    if let Err(error) = crate::notify::send_to(&path, b"READY=1\n") {
         tracing::warn!(%error, "cannot tell the previous process that this one is ready");
     }
 }

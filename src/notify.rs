@@ -5,6 +5,10 @@
 //! `STOPPING=1` when shutdown begins, and `WATCHDOG=1` at half the interval
 //! systemd asks for in `WATCHDOG_USEC` (`WatchdogSec=`). Without
 //! `NOTIFY_SOCKET` (not under systemd) every call does nothing.
+//!
+//! Sends never wait: a notification the socket cannot take now (its queue
+//! is full) is dropped with a log line, so a stuck service manager cannot
+//! stall the server.
 
 use std::time::Duration;
 
@@ -12,8 +16,33 @@ use sd_notify::NotifyState;
 use tokio_util::sync::CancellationToken;
 
 fn send(states: &[NotifyState]) {
-    if let Err(error) = sd_notify::notify(states) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let message: String = states.iter().map(|s| format!("{s}\n")).collect();
+    if let Err(error) = send_to(&path, message.as_bytes()) {
         tracing::warn!(%error, "cannot notify the service manager");
+    }
+}
+
+/// One datagram to `path` (a file path, or `@name` in the abstract
+/// namespace), without waiting.
+pub(crate) fn send_to(path: &std::ffi::OsStr, message: &[u8]) -> std::io::Result<()> {
+    use std::os::linux::net::SocketAddrExt as _;
+    use std::os::unix::ffi::OsStrExt as _;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+
+    let socket = UnixDatagram::unbound()?;
+    socket.set_nonblocking(true)?;
+    let address = match path.as_bytes().strip_prefix(b"@") {
+        Some(name) => SocketAddr::from_abstract_name(name)?,
+        None => SocketAddr::from_pathname(path)?,
+    };
+    let sent = socket.send_to_addr(message, &address)?;
+    if sent == message.len() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other("notification cut short"))
     }
 }
 
