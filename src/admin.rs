@@ -61,6 +61,9 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
         group_commit,
     )
     .await?;
+    store
+        .login_snapshots()
+        .set_capacity(config.store.remembered_logins);
     store.migrate().await?;
     Ok(store)
 }

@@ -20,9 +20,11 @@ use crate::config::{Config, LiveConfig, Role, TlsMode};
 use crate::core::switchboard::SwitchboardHub;
 use crate::handover;
 use crate::notify;
+use crate::obs::readiness::Readiness;
 use crate::reload::Reloader;
 use crate::route::Router;
 use crate::server::context::ServerContext;
+use crate::server::http::admin::AdminState;
 use crate::server::http::{self, HttpContext};
 use crate::server::limits::Limits;
 use crate::server::listener::{self, MsnpRole};
@@ -108,6 +110,9 @@ pub async fn serve_with(
         reload,
         handover,
     } = options;
+
+    let started = std::time::Instant::now();
+    let admin_token = config.admin.load_token().map_err(ServeError::Config)?;
     let store = admin::open_store(&config).await?;
     let tickets = admin::ticket_key(&store, &config).await?;
 
@@ -202,6 +207,7 @@ pub async fn serve_with(
         }
     }
     let tracker = TaskTracker::new();
+    let readiness = Arc::new(Readiness::new());
     for b in bound {
         let shutdown = shutdown.clone();
         let msnp_role = match b.role {
@@ -233,8 +239,13 @@ pub async fn serve_with(
                 continue;
             }
             Role::Admin => {
-                let limiter = Arc::clone(&limits.connections);
-                tracker.spawn(http::serve_admin(b.listener, limiter, shutdown));
+                let state = Arc::new(AdminState {
+                    ctx: Arc::clone(&ctx),
+                    readiness: Arc::clone(&readiness),
+                    started,
+                    token: admin_token.clone(),
+                });
+                tracker.spawn(http::serve_admin(b.listener, state, shutdown));
                 continue;
             }
         };
@@ -251,6 +262,7 @@ pub async fn serve_with(
     if let Some(path) = ready_file {
         write_ready_file(&path, &addresses)?;
     }
+    readiness.set_serving(true);
     tracing::info!(listeners = ?addresses, "msnpd ready");
     notify::ready("serving");
     handover::report_ready();
@@ -276,6 +288,7 @@ pub async fn serve_with(
     notify::stopping();
     let drain = Duration::from_secs(ctx.config.get().shutdown.drain_timeout_secs);
     tracing::info!(drain_timeout_secs = drain.as_secs(), "shutting down");
+    readiness.set_serving(false);
     tracker.close();
     if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
         tracing::warn!("connections still open after the drain deadline");

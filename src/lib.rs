@@ -7,11 +7,15 @@
 
 pub mod activation;
 pub mod admin;
+pub mod admin_client;
 pub mod config;
 pub mod core;
 pub mod daemon;
+pub mod failpoints;
 pub mod handover;
 pub mod notify;
+pub mod obs;
+pub mod probe;
 pub mod proto;
 pub mod reload;
 pub mod route;

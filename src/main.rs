@@ -1,8 +1,10 @@
 //! The `msnpd` command line: `serve`, account administration (`user`), `ticket`,
-//! `migrate` and `check-config`. Every subcommand reads the configuration the same
-//! way (`--config`, `MSNPD__*` env, `-O`), so admin commands find the same store
-//! as the server. Exit codes: 0 success, 1 runtime failure, 2 usage or
-//! configuration error.
+//! `migrate`, `check-config`, the operator commands that talk to the running
+//! server's admin listener (`kick`, `broadcast`, `stats`) and the health check
+//! `probe`. Every subcommand reads the configuration the same way (`--config`,
+//! `MSNPD__*` env, `-O`), so admin commands find the same store and admin
+//! listener as the server. Exit codes: 0 success, 1 runtime failure (or a
+//! failed probe), 2 usage or configuration error.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,9 +13,9 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use msnpd::admin;
-use msnpd::config::{Config, LogFormat, loader};
+use msnpd::config::{Config, LogFormat, Role, loader};
 use msnpd::reload::{ReloadHook, Reloader};
+use msnpd::{admin, admin_client, probe};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -60,6 +62,46 @@ enum Command {
     Migrate,
     /// Checks the configuration: prints `config ok` or the problems.
     CheckConfig,
+    /// Ends a user's session on the running server (`OUT OTH`).
+    Kick {
+        /// The account.
+        email: String,
+    },
+    /// Sends every online user a notice on the running server.
+    Broadcast {
+        /// The text (an alert in MSNP5+ clients; MSNP2-4 have no alerts).
+        text: Option<String>,
+        /// Also announce maintenance in this many minutes (every dialect).
+        #[arg(long, value_name = "MINUTES")]
+        maintenance: Option<u32>,
+    },
+    /// Prints the running server's figures: online users, connections,
+    /// switchboards, uptime.
+    Stats {
+        /// Print the JSON the server sent.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Logs two probe accounts in at ADDR, checks presence and a switchboard
+    /// message; prints one line and exits 0 (ok) or 1 (failed).
+    Probe {
+        /// The dispatch or notification listener, host:port.
+        addr: String,
+        /// The nexus (http listener), host:port (default: probe.nexus, else
+        /// the http listener of the configuration).
+        #[arg(long, value_name = "HOST:PORT")]
+        nexus: Option<String>,
+        /// The first probe account (default: probe.account_a).
+        #[arg(long, value_name = "EMAIL")]
+        account_a: Option<String>,
+        /// The second probe account (default: probe.account_b).
+        #[arg(long, value_name = "EMAIL")]
+        account_b: Option<String>,
+        /// The probe accounts' password (default: probe.password). Prefer
+        /// the configuration or MSNPD__PROBE__PASSWORD: flags show in `ps`.
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +155,30 @@ fn main() -> ExitCode {
         println!("config ok");
         return ExitCode::SUCCESS;
     }
+    if let Command::Probe {
+        addr,
+        nexus,
+        account_a,
+        account_b,
+        password,
+    } = &cli.command
+    {
+        let settings = match probe_settings(
+            &config,
+            addr,
+            nexus.clone(),
+            account_a.clone(),
+            account_b.clone(),
+            password.clone(),
+        ) {
+            Ok(settings) => settings,
+            Err(e) => {
+                eprintln!("msnpd: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        return probe(&settings);
+    }
     // Passed sockets are taken while the process has one thread.
     let inherited = match cli.command {
         Command::Serve { .. } => match msnpd::activation::inherited_listeners(&config) {
@@ -137,7 +203,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("msnpd: {e:#}");
-            ExitCode::from(1)
+            let config_problem = e
+                .downcast_ref::<admin_client::AdminCallError>()
+                .is_some_and(admin_client::AdminCallError::is_config);
+            ExitCode::from(if config_problem { 2 } else { 1 })
         }
     }
 }
@@ -171,6 +240,57 @@ async fn run(
             println!("{}", ticket?);
             Ok(())
         }
+        Command::Kick { email } => {
+            let answer = admin_call(&config, "POST", &kick_path(&email), b"").await?;
+            let kicked: serde_json::Value =
+                serde_json::from_str(&answer).context("the server's answer is not JSON")?;
+            if kicked["kicked"] == serde_json::Value::Bool(true) {
+                println!("{} kicked", email.to_ascii_lowercase());
+                Ok(())
+            } else {
+                anyhow::bail!("{} is not online", email.to_ascii_lowercase())
+            }
+        }
+        Command::Broadcast { text, maintenance } => {
+            let path = match maintenance {
+                Some(m) => format!("/admin/broadcast?maintenance={m}"),
+                None => "/admin/broadcast".to_string(),
+            };
+            let body = text.unwrap_or_default();
+            let answer = admin_call(&config, "POST", &path, body.as_bytes()).await?;
+            let outcome: serde_json::Value =
+                serde_json::from_str(&answer).context("the server's answer is not JSON")?;
+            println!(
+                "broadcast sent to {} online users ({} could not take it)",
+                outcome["sent"], outcome["failed"]
+            );
+            Ok(())
+        }
+        Command::Stats { json } => {
+            let answer = admin_call(&config, "GET", "/admin/stats", b"").await?;
+            if json {
+                println!("{answer}");
+                return Ok(());
+            }
+            let stats: serde_json::Value =
+                serde_json::from_str(&answer).context("the server's answer is not JSON")?;
+            println!("online_users {}", stats["online_users"]);
+            println!("connections {}", stats["connections"]);
+            if let Some(rows) = stats["connections_by_dialect"].as_array() {
+                for row in rows {
+                    println!(
+                        "connections.{}.{} {}",
+                        row["role"].as_str().unwrap_or("?"),
+                        row["dialect"].as_str().unwrap_or("?"),
+                        row["open"]
+                    );
+                }
+            }
+            println!("switchboards {}", stats["switchboards"]);
+            println!("uptime_secs {}", stats["uptime_secs"]);
+            Ok(())
+        }
+        Command::Probe { .. } => Ok(()),
         Command::User(user) => {
             let store = open_store(&config).await?;
             let result = user_command(&store, &config, user).await;
@@ -202,6 +322,7 @@ async fn user_command(
         UserCommand::Del { email } => {
             admin::delete_user(store, &email).await?;
             println!("user {} deleted", email.to_ascii_lowercase());
+            disconnect_deleted(config, &email).await;
         }
         UserCommand::List => {
             for account in admin::list_users(store).await? {
@@ -210,6 +331,112 @@ async fn user_command(
         }
     }
     Ok(())
+}
+
+/// Calls the running server's admin API; non-2xx answers are errors.
+async fn admin_call(
+    config: &Config,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> anyhow::Result<String> {
+    let answer = admin_client::call(config, method, path, body).await?;
+    if !(200..300).contains(&answer.status) {
+        anyhow::bail!(
+            "the server answered HTTP {}: {}",
+            answer.status,
+            answer.body.trim()
+        );
+    }
+    Ok(answer.body)
+}
+
+/// `/admin/kick?user=EMAIL`, the email percent-encoded.
+fn kick_path(email: &str) -> String {
+    let encoded = percent_encoding::utf8_percent_encode(email, percent_encoding::NON_ALPHANUMERIC);
+    format!("/admin/kick?user={encoded}")
+}
+
+/// After `user del`: ends the user's session on the running server, if there
+/// is one and an admin token is configured; otherwise says why not.
+async fn disconnect_deleted(config: &Config, email: &str) {
+    match admin_client::call(config, "POST", &kick_path(email), b"").await {
+        Ok(answer) if answer.body.contains("\"kicked\":true") => {
+            println!(
+                "{} was online and has been disconnected",
+                email.to_ascii_lowercase()
+            );
+        }
+        Ok(answer) if (200..300).contains(&answer.status) => {}
+        Ok(answer) => eprintln!(
+            "msnpd: could not disconnect {email}: HTTP {} {}",
+            answer.status,
+            answer.body.trim()
+        ),
+        Err(admin_client::AdminCallError::Unreachable { .. }) => {}
+        Err(e) => eprintln!("msnpd: note: not disconnecting {email} if online: {e}"),
+    }
+}
+
+/// The probe's settings: flags, then `[probe]`, then the configuration's
+/// http listener for the nexus.
+fn probe_settings(
+    config: &Config,
+    addr: &str,
+    nexus: Option<String>,
+    account_a: Option<String>,
+    account_b: Option<String>,
+    password: Option<String>,
+) -> Result<probe::ProbeSettings, String> {
+    let p = &config.probe;
+    let pick = |flag: Option<String>, key: &str, value: &str| {
+        flag.or_else(|| (!value.is_empty()).then(|| value.to_owned()))
+            .ok_or_else(|| format!("probe: set probe.{key} or --{}", key.replace('_', "-")))
+    };
+    let nexus = nexus
+        .or_else(|| (!p.nexus.is_empty()).then(|| p.nexus.clone()))
+        .or_else(|| {
+            config
+                .listeners
+                .values()
+                .find(|l| l.enabled && l.role == Role::Http)
+                .map(|l| {
+                    admin_client::loopback_if_unspecified(l.advertise.as_deref().unwrap_or(&l.bind))
+                })
+        })
+        .ok_or("probe: set probe.nexus or --nexus (no http listener configured)")?;
+    Ok(probe::ProbeSettings {
+        addr: addr.to_owned(),
+        nexus,
+        account_a: pick(account_a, "account_a", &p.account_a)?,
+        account_b: pick(account_b, "account_b", &p.account_b)?,
+        password: pick(password, "password", &p.password)?,
+        timeout: std::time::Duration::from_secs(p.timeout_secs),
+    })
+}
+
+/// Runs the probe and prints its one line: exit 0 when it passed, 1 when not.
+fn probe(settings: &probe::ProbeSettings) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            println!("probe FAILED step=start error=cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(probe::run(settings)) {
+        Ok(timings) => {
+            println!("{timings}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            println!("{failure}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<msnpd::store::Store> {
@@ -225,6 +452,9 @@ async fn serve(
     inherited: BTreeMap<String, std::net::TcpListener>,
 ) -> anyhow::Result<()> {
     let log_filter = init_logging(&config)?;
+    // Test builds only: failpoints from the FAILPOINTS variable (src/failpoints.rs).
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone())?;
     let requests = watch_reload_signal()?;

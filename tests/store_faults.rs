@@ -45,19 +45,38 @@ fn md5_login_reply(server: &Server, email: &str, password: &str) -> String {
     c.line()
 }
 
-/// Tries an MSNP8 ticket login; returns the reply to `USR TWN S`.
-fn ticket_login_reply(server: &Server, email: &str, ticket: &str) -> String {
-    let mut c = server.connect("ns");
-    c.send("VER 1 MSNP8 CVR0");
-    c.expect("VER 1 MSNP8");
-    c.send(&format!(
-        "CVR 2 0x0409 winnt 5.1 i386 MSNMSGR 5.0.0540 MSMSGS {email}"
-    ));
-    c.expect_prefix("CVR 2 ");
-    c.send(&format!("USR 3 TWN I {email}"));
-    c.expect_prefix("USR 3 TWN S ");
-    c.send(&format!("USR 4 TWN S {ticket}"));
-    c.line()
+/// Bob logs in again with his ticket while the store is down: msnpd uses his
+/// last known login data (remembered at his first login), so he gets in, `SYN`
+/// gives his list, and he chats with Alice in a new switchboard.
+fn ticket_login_with_remembered_list(server: &Server, chat: &mut Chat, ticket: &str) {
+    let (a, b) = ("alice@example.com", "bob@example.com");
+    let started = std::time::Instant::now();
+    let (mut bob, reply) = server.ticket_login8(b, ticket);
+    assert_eq!(reply, format!("USR 4 OK {b} {b} 1 0"));
+    eprintln!(
+        "ticket login with the store down took {:?}",
+        started.elapsed()
+    );
+    let (header, _) = bob.read_payload_line();
+    assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+    // The older session is replaced, as for any second login.
+    chat.bob.expect("OUT OTH");
+    bob.send("SYN 5 0");
+    let syn = bob.expect_prefix("SYN 5 ");
+    assert!(syn.ends_with(" 1 1"), "one contact, one group: {syn}");
+    bob.expect_prefix("GTC ");
+    bob.expect_prefix("BLP ");
+    bob.expect_prefix("LSG ");
+    let lst = bob.line();
+    assert!(lst.starts_with(&format!("LST {a} {a} ")), "{lst}");
+    bob.send("CHG 6 NLN 0");
+    bob.expect("CHG 6 NLN 0");
+    bob.expect(&format!("ILN 6 NLN {a} {a} 0"));
+    let (mut bob_sb, mut alice_sb) = switchboard(server, (&mut bob, b), (&mut chat.alice, a), 7);
+    send_and_ack(&mut bob_sb, &mut alice_sb, b, 8);
+    send_and_ack(&mut alice_sb, &mut bob_sb, a, 9);
+    chat.bob = bob;
+    chat.alice.fence();
 }
 
 /// Alice and Bob, friends, online, in a switchboard together.
@@ -79,28 +98,40 @@ fn open_chat(server: &Server) -> Chat {
     alice.expect("CHG 21 NLN 0");
     alice.expect(&format!("ILN 21 NLN {b} {b} 0"));
     bob.expect(&format!("NLN NLN {a} {a} 0"));
-    alice.send("XFR 30 SB");
-    let xfr = alice.expect_prefix("XFR 30 SB ");
-    let cookie = xfr.split(' ').nth(5).unwrap().to_string();
-    let mut alice_sb = server.connect("sb");
-    alice_sb.send(&format!("USR 1 {a} {cookie}"));
-    alice_sb.expect(&format!("USR 1 OK {a} {a}"));
-    alice_sb.send(&format!("CAL 2 {b}"));
-    let ringing = alice_sb.expect_prefix("CAL 2 RINGING ");
-    let session = ringing.rsplit(' ').next().unwrap().to_string();
-    let rng = bob.expect_prefix(&format!("RNG {session} "));
-    let cookie = rng.split(' ').nth(4).unwrap().to_string();
-    let mut bob_sb = server.connect("sb");
-    bob_sb.send(&format!("ANS 1 {b} {cookie} {session}"));
-    bob_sb.expect(&format!("IRO 1 1 1 {a} {a}"));
-    bob_sb.expect("ANS 1 OK");
-    alice_sb.expect(&format!("JOI {b} {b}"));
+    let (alice_sb, bob_sb) = switchboard(server, (&mut alice, a), (&mut bob, b), 30);
     Chat {
         alice,
         bob,
         alice_sb,
         bob_sb,
     }
+}
+
+/// `caller` opens a switchboard (`XFR trid SB`) and calls `callee`, who
+/// answers; returns both switchboard connections.
+fn switchboard(
+    server: &Server,
+    (caller, a): (&mut Client, &str),
+    (callee, b): (&mut Client, &str),
+    trid: u32,
+) -> (Client, Client) {
+    caller.send(&format!("XFR {trid} SB"));
+    let xfr = caller.expect_prefix(&format!("XFR {trid} SB "));
+    let cookie = xfr.split(' ').nth(5).unwrap().to_string();
+    let mut caller_sb = server.connect("sb");
+    caller_sb.send(&format!("USR 1 {a} {cookie}"));
+    caller_sb.expect(&format!("USR 1 OK {a} {a}"));
+    caller_sb.send(&format!("CAL 2 {b}"));
+    let ringing = caller_sb.expect_prefix("CAL 2 RINGING ");
+    let session = ringing.rsplit(' ').next().unwrap().to_string();
+    let rng = callee.expect_prefix(&format!("RNG {session} "));
+    let cookie = rng.split(' ').nth(4).unwrap().to_string();
+    let mut callee_sb = server.connect("sb");
+    callee_sb.send(&format!("ANS 1 {b} {cookie} {session}"));
+    callee_sb.expect(&format!("IRO 1 1 1 {a} {a}"));
+    callee_sb.expect("ANS 1 OK");
+    caller_sb.expect(&format!("JOI {b} {b}"));
+    (caller_sb, callee_sb)
 }
 
 impl Chat {
@@ -234,13 +265,21 @@ fn stopped_postgres_fails_logins_fast_and_recovers() {
     let mut chat = open_chat(&server);
     chat.still_works(30);
 
-    let ticket = server.ticket("carol@example.com");
+    // Tickets issued before the outage (the nexus needs the store to issue one).
+    let carol_ticket = server.ticket("carol@example.com");
+    let bob_ticket = server.ticket("bob@example.com");
+    // Bob's client syncs its list after the edits that made Alice and him
+    // friends, so msnpd has read his current login data before the outage.
+    chat.bob.send("SYN 70 0");
+    chat.bob.expect_prefix("SYN 70 ");
+    chat.bob.fence();
     cluster.stop();
     check_store_down(&server, &mut chat);
-    // A valid ticket is checked without the database, but the login then loads
-    // the account and its lists from it: a server error, not a hang.
-    let reply = ticket_login_reply(&server, "carol@example.com", &ticket);
+    // A valid ticket is checked without the database. Carol never logged in,
+    // so msnpd has no last known contact list for her: a server error, not a hang.
+    let (_, reply) = server.ticket_login8("carol@example.com", &carol_ticket);
     assert!(reply.starts_with("500 4"), "{reply}");
+    ticket_login_with_remembered_list(&server, &mut chat, &bob_ticket);
 
     cluster.start_again();
     check_store_back(&server, &mut chat);

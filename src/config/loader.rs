@@ -287,6 +287,11 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         );
     }
 
+    // [probe]
+    if config.probe.timeout_secs == 0 {
+        bad("probe.timeout_secs", "must be greater than 0".into());
+    }
+
     // [log]
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&config.log.level) {
         bad("log.level", format!("`{}`: {e}", config.log.level));

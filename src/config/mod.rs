@@ -32,6 +32,10 @@ pub struct Config {
     pub log: LogConfig,
     /// Graceful shutdown.
     pub shutdown: ShutdownConfig,
+    /// The operator API (`msnpd kick`, `broadcast`, `stats`).
+    pub admin: AdminConfig,
+    /// The synthetic health check `msnpd probe`.
+    pub probe: ProbeConfig,
     /// Listeners by name (`ns`, `sb`, `http`, `admin` in the embedded default).
     /// The name is the key in the ready file.
     pub listeners: BTreeMap<String, ListenerConfig>,
@@ -46,6 +50,10 @@ pub struct StoreConfig {
     pub url: String,
     /// Largest number of pooled database connections. Default 8.
     pub max_connections: u32,
+    /// How many recently seen accounts' login data (account, contact list,
+    /// phones) are kept in memory so ticket holders can still log in while the
+    /// store is unavailable; 0 turns it off. Default 10000.
+    pub remembered_logins: usize,
 }
 
 /// `[auth]`
@@ -208,6 +216,43 @@ pub struct ShutdownConfig {
     pub drain_timeout_secs: u64,
 }
 
+/// `[admin]`: the operator API served on the admin listener under `/admin/`
+/// (`/healthz`, `/readyz` and `/metrics` need no token).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Bearer token that admin actions (`msnpd kick`, `broadcast`, `stats`, and
+    /// `user del` disconnecting the user) must present. Default empty: use
+    /// `token_file`; with both empty every admin action is refused.
+    pub token: String,
+    /// File whose first line is the token (surrounding whitespace ignored),
+    /// read at start-up by the server and by each CLI call. Used when `token`
+    /// is empty. Default empty.
+    pub token_file: String,
+    /// Where the CLI finds the running server's admin listener, `host:port`.
+    /// Default empty: the first admin listener's `advertise`, else its `bind`.
+    pub address: String,
+}
+
+/// `[probe]`: the two accounts `msnpd probe` logs in (create them with
+/// `msnpd user add`; see docs/operations.md). Flags of `msnpd probe` win.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProbeConfig {
+    /// The first probe account. Default empty.
+    pub account_a: String,
+    /// The second probe account. Default empty.
+    pub account_b: String,
+    /// The password of both probe accounts. Default empty.
+    pub password: String,
+    /// `host:port` of the nexus (the `http` listener) the probe gets its
+    /// tickets from. Default empty: the first http listener's `advertise`,
+    /// else its `bind`.
+    pub nexus: String,
+    /// Seconds each probe step may take before the probe fails. Default 10.
+    pub timeout_secs: u64,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -230,7 +275,8 @@ pub enum Role {
     Switchboard,
     /// HTTP: the Passport 1.4 nexus and login endpoint.
     Http,
-    /// HTTP admin endpoint: `/healthz`.
+    /// HTTP admin endpoint: `/healthz`, `/readyz`, `/metrics` and the
+    /// operator API under `/admin/`.
     Admin,
 }
 
@@ -281,6 +327,7 @@ impl Default for StoreConfig {
         StoreConfig {
             url: "sqlite://./msnpd-data/msnpd.sqlite".into(),
             max_connections: 8,
+            remembered_logins: crate::store::login_snapshots::DEFAULT_CAPACITY,
         }
     }
 }
@@ -353,6 +400,18 @@ impl Default for ShutdownConfig {
     }
 }
 
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        ProbeConfig {
+            account_a: String::new(),
+            account_b: String::new(),
+            password: String::new(),
+            nexus: String::new(),
+            timeout_secs: 10,
+        }
+    }
+}
+
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
@@ -385,7 +444,29 @@ impl Default for Config {
             offline: OfflineConfig::default(),
             log: LogConfig::default(),
             shutdown: ShutdownConfig::default(),
+            admin: AdminConfig::default(),
+            probe: ProbeConfig::default(),
             listeners,
         }
+    }
+}
+
+impl AdminConfig {
+    /// The configured token: `token`, else the first line of `token_file`;
+    /// `Ok(None)` when neither is set. Errors name the unreadable file.
+    pub fn load_token(&self) -> Result<Option<String>, String> {
+        if !self.token.is_empty() {
+            return Ok(Some(self.token.clone()));
+        }
+        if self.token_file.is_empty() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&self.token_file)
+            .map_err(|e| format!("admin.token_file {}: {e}", self.token_file))?;
+        let token = text.lines().next().unwrap_or_default().trim().to_string();
+        if token.is_empty() {
+            return Err(format!("admin.token_file {} is empty", self.token_file));
+        }
+        Ok(Some(token))
     }
 }

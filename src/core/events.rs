@@ -70,6 +70,19 @@ pub enum KickReason {
     OtherLogin,
     /// The server is shutting down.
     Shutdown,
+    /// An operator ended the session (`msnpd kick`, `msnpd user del`).
+    Admin,
+}
+
+/// An operator's notice to every online user (`msnpd broadcast`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Tells successive notices apart (the alert's `id`).
+    pub id: u64,
+    /// Free text, shown as an alert where the dialect has them.
+    pub text: Option<String>,
+    /// Announces maintenance in this many minutes (every dialect).
+    pub maintenance_minutes: Option<u32>,
 }
 
 /// Something delivered to a user's session.
@@ -77,6 +90,8 @@ pub enum KickReason {
 pub enum Event {
     /// A watched contact's presence changed (status may be `Offline`).
     Presence(PresenceView),
+    /// An operator's notice.
+    Notice(Arc<Notice>),
     /// A watched contact set a new personal message (the `UUX` payload as sent).
     PersonalMessage {
         /// Whose.

@@ -90,6 +90,7 @@ impl SessionHandle {
         match self.tx.try_send(event) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
+                crate::obs::metrics().limit_rejection(crate::obs::Limit::Outbox);
                 tracing::warn!(session = self.id, "outbox full: closing slow session");
                 self.close.cancel();
                 false

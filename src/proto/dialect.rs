@@ -52,6 +52,10 @@ impl Dialect {
     pub fn has_phone_numbers(self) -> bool {
         self.0 >= 5
     }
+    /// Alerts (`NOT` with a `<NOTIFICATION>` document) exist (MSNP5+).
+    pub fn has_alerts(self) -> bool {
+        self.0 >= 5
+    }
     /// `CHL`/`QRY` challenges exist (MSNP6+).
     pub fn has_challenges(self) -> bool {
         self.0 >= 6

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod fuzzing;
 pub mod guid;
 pub mod msg_content;
+pub mod notices;
 pub mod payloads;
 pub mod reply;
 

@@ -207,6 +207,8 @@ pub enum Reply {
     Qng { next_ping_seconds: u32 },
     /// `OUT [reason]`.
     Out { reason: Option<OutReason> },
+    /// `NOT length` + a `<NOTIFICATION>` document (MSNP5+): an alert.
+    Not { payload: Bytes },
     /// `MSG sender sender-nick length` + payload (notification messages use
     /// `Hotmail Hotmail`; switchboard messages the sender's email and nick).
     Msg {

@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use super::gate::{self, Asker, ConnRole, Stage};
 use super::limits::{CommandRate, Limits};
@@ -104,8 +105,40 @@ enum End {
     SlowReader,
 }
 
-/// Runs one connection to its end.
+/// Runs one connection to its end, inside its own `conn` span (fields `peer`,
+/// `listener` (the local address), `role`, and `user` once logged in: see
+/// [`record_user`]).
 pub async fn run<S: Session>(
+    stream: TcpStream,
+    peer: SocketAddr,
+    session: S,
+    events: mpsc::Receiver<Event>,
+    close: CancellationToken,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+) {
+    let listener = stream
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "conn",
+        %peer,
+        listener,
+        role = session.role().label(),
+        user = tracing::field::Empty,
+    );
+    run_in_span(stream, peer, session, events, close, shutdown, limits)
+        .instrument(span)
+        .await;
+}
+
+/// Names the logged-in account in the current connection's span.
+pub fn record_user(email: &str) {
+    tracing::Span::current().record("user", email);
+}
+
+async fn run_in_span<S: Session>(
     mut stream: TcpStream,
     peer: SocketAddr,
     mut session: S,
@@ -123,6 +156,7 @@ pub async fn run<S: Session>(
     let mut last_command = Instant::now();
     let mut stalled_since: Option<Instant> = None;
     let mut shutting_down = false;
+    let mut gauge = crate::obs::metrics().connection_opened(session.role());
 
     let end = 'conn: loop {
         let mut deadline = if session.stage() == Stage::Authenticated {
@@ -222,7 +256,10 @@ pub async fn run<S: Session>(
             (true, true) => Some(Instant::now()),
             (true, false) => stalled_since.or_else(|| Some(Instant::now())),
         };
+        gauge.set_dialect(session.dialect());
+        gauge.set_queued(out.pending_len());
         if out.pending_len() > limits.send_queue_bytes {
+            crate::obs::metrics().limit_rejection(crate::obs::Limit::SendQueue);
             break 'conn End::SlowReader;
         }
         if out.is_closing() {
@@ -317,6 +354,7 @@ async fn dispatch<S: Session>(
         }
         return;
     }
+    crate::obs::metrics().command(command.verb());
     session.handle(command, out).await;
 }
 

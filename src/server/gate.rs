@@ -18,6 +18,17 @@ pub enum ConnRole {
     Switchboard,
 }
 
+impl ConnRole {
+    /// The role's short name in logs and metrics: `dispatch`, `ns`, `sb`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ConnRole::Dispatch => "dispatch",
+            ConnRole::Notification => "ns",
+            ConnRole::Switchboard => "sb",
+        }
+    }
+}
+
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
@@ -159,7 +170,11 @@ const STATE_CHANGES: [&str; 6] = ["CHG", "REA", "PRP", "UUX", "BLP", "GTC"];
 /// it is within the rate. Every line costs one token, even one that will not
 /// parse, except `OUT`: leaving is always allowed.
 pub fn charge(verb: &str, commands: &CommandRate) -> bool {
-    verb.eq_ignore_ascii_case("OUT") || commands.allow()
+    let allowed = verb.eq_ignore_ascii_case("OUT") || commands.allow();
+    if !allowed {
+        crate::obs::metrics().limit_rejection(crate::obs::Limit::CommandRate);
+    }
+    allowed
 }
 
 /// The connection asking the gate.
@@ -201,6 +216,7 @@ pub fn admit(
         && let Some(account) = asker.account
         && !invites.allow(account)
     {
+        crate::obs::metrics().limit_rejection(crate::obs::Limit::Invites);
         return Err(ErrorCode::CallingTooRapidly);
     }
     Ok(())

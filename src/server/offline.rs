@@ -19,6 +19,7 @@ use crate::core::events::{Event, Receipt};
 use crate::core::model::Account;
 use crate::core::offline::{MessageClock, QueuedMessage};
 use crate::core::switchboard::Delivery;
+use crate::failpoints::failpoint;
 
 /// Most messages read from a queue per delivery round; the next round starts
 /// once a round was delivered completely.
@@ -232,6 +233,7 @@ async fn offer(
             messages = ids.len(),
             "offline messages delivered"
         );
+        failpoint!("offline_before_remove");
         remove(ctx, recipient.id, ids).await;
     } else {
         ctx.offline.release(&ids);

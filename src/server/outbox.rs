@@ -43,6 +43,9 @@ impl Outbox {
 
     /// Encodes and queues one reply.
     pub fn send(&mut self, reply: Reply) {
+        if let Reply::Error { code, .. } = &reply {
+            crate::obs::metrics().error_sent(*code);
+        }
         crate::proto::encode(self.dialect, &reply, &mut self.buf);
     }
 

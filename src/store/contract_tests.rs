@@ -1335,7 +1335,7 @@ async fn sqlite_file_is_durable_and_survives_reopening() {
     assert!(path.exists(), "database file was not created");
     store.migrate().await.unwrap();
     #[allow(irrefutable_let_patterns)] // without the postgres feature
-    let Store::Sqlite(sqlite) = &store else {
+    let super::Backend::Sqlite(sqlite) = store.backend() else {
         panic!("not a SQLite store");
     };
     // Check the pragmas on every pooled connection at once.

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::{StoreError, StoreResult};
 use crate::core::model::UserId;
 use crate::core::offline::{Appended, Conversation, HistoryRef, HistoryWrite, NewMessage};
+use crate::failpoints::failpoint;
 
 /// Most rows (or list items) in one statement: keeps every statement far below
 /// SQLite's and PostgreSQL's limits on bound parameters.
@@ -96,12 +97,32 @@ fn conversation_key(
     }
 }
 
+/// Why a whole batch failed.
+#[derive(Debug)]
+pub(crate) struct BatchFailure {
+    /// The backend's error.
+    pub error: StoreError,
+    /// Whether `COMMIT` itself failed: the batch may then have been stored
+    /// (a connection lost during `COMMIT`), so it must not be written again.
+    /// Otherwise nothing was stored.
+    pub at_commit: bool,
+}
+
+impl From<StoreError> for BatchFailure {
+    fn from(error: StoreError) -> Self {
+        BatchFailure {
+            error,
+            at_commit: false,
+        }
+    }
+}
+
 /// Applies `messages` in order in `tx` and commits. The outer error is a backend
-/// failure (nothing was committed); the inner results are per message.
+/// failure (see [`BatchFailure`]); the inner results are per message.
 pub(crate) async fn apply_batch<T: MessageTx>(
     mut tx: T,
     messages: &[&NewMessage],
-) -> StoreResult<Vec<StoreResult<Appended>>> {
+) -> Result<Vec<StoreResult<Appended>>, BatchFailure> {
     // Every account named, then the recipients locked in ascending order and
     // their queue lengths, then every conversation: a few statements per batch.
     let mut names: BTreeSet<&str> = BTreeSet::new();
@@ -200,7 +221,23 @@ pub(crate) async fn apply_batch<T: MessageTx>(
         .map(|s| (s.id, s.last_seq))
         .collect();
     tx.set_last_seqs(&seqs).await?;
-    tx.commit().await?;
+    failpoint!(
+        "store_before_commit",
+        Err(StoreError::Unavailable("failpoint store_before_commit".into()).into())
+    );
+    tx.commit().await.map_err(|error| BatchFailure {
+        error,
+        at_commit: true,
+    })?;
+    // A `return` here stands for a COMMIT whose outcome the server never
+    // learnt (it did commit).
+    failpoint!(
+        "store_after_commit",
+        Err(BatchFailure {
+            error: StoreError::Unavailable("failpoint store_after_commit".into()),
+            at_commit: true,
+        })
+    );
     Ok(results)
 }
 

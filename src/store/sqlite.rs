@@ -14,7 +14,7 @@ use sqlx::sqlite::{
     Sqlite, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{Row, Transaction};
+use sqlx::{Connection as _, Row, Transaction};
 
 use super::rules::{self, ContactRow, EditTx};
 use super::writer::{self, GroupCommit, MessageWriter};
@@ -29,6 +29,14 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("src/store/
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a caller waits for a free pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+// A connection waiting in the pool must not be in a transaction. One can be,
+// wrongly: when `COMMIT` fails with SQLITE_FULL (disk full) or an I/O error,
+// SQLite has already rolled the transaction back, so sqlx's `ROLLBACK` fails
+// too and sqlx keeps counting the connection as inside a transaction; every
+// later `BEGIN` on it failed ("non-zero transaction depth") even after space
+// came back. `before_acquire` (below) drops such a connection instead of
+// handing it out; the pool opens a fresh one.
 
 /// A store on one SQLite database file (or an in-memory database for tests).
 #[derive(Debug, Clone)]
@@ -62,7 +70,9 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
             .synchronous(SqliteSynchronous::Full);
-        let pool_options = SqlitePoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let pool_options = SqlitePoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
         let pool = if is_memory_url(url) {
             pool_options
                 .max_connections(1)
@@ -105,6 +115,15 @@ impl SqliteStore {
     /// Checks that the database answers.
     pub async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Takes the database's write lock and lets it go: fails (after the busy
+    /// timeout) while another process holds it, or when the file cannot be
+    /// written.
+    pub async fn check_ready(&self) -> StoreResult<()> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        tx.rollback().await?;
         Ok(())
     }
 

@@ -5,17 +5,23 @@
 //!
 //! A batch is whatever is queued when the writer wakes, topped up for at most
 //! the configured window or until it holds `max_batch` messages. If the batch
-//! transaction fails, each of its messages is retried in a transaction of its
-//! own, so one bad message cannot fail the others.
+//! transaction fails before `COMMIT`, each of its messages is retried in a
+//! transaction of its own, so one bad message cannot fail the others; if
+//! `COMMIT` itself fails, the batch may be stored and is not written again
+//! (its writers get an error: at least once, never twice). A panic while
+//! committing fails that batch only; the writer goes on.
 
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use futures_util::FutureExt as _;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::messages::{self, MessageTx};
 use super::{StoreError, StoreResult};
 use crate::core::offline::{Appended, NewMessage};
+use crate::failpoints::failpoint;
 
 /// How the writer gathers messages into one transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +185,15 @@ pub(crate) async fn run<B: MessageBackend>(backend: B, inbox: WriterInbox) {
                 None => break,
             }
         }
-        commit(&backend, batch).await;
+        // A panic while committing (a bug) costs this batch, whose writers
+        // learn that the writer stopped, not every later write.
+        if AssertUnwindSafe(commit(&backend, batch))
+            .catch_unwind()
+            .await
+            .is_err()
+        {
+            tracing::error!("the message writer panicked; its batch failed");
+        }
     }
     rx.close();
     if let Some(done) = closing {
@@ -189,10 +203,11 @@ pub(crate) async fn run<B: MessageBackend>(backend: B, inbox: WriterInbox) {
 
 /// Commits one batch and answers each job.
 async fn commit<B: MessageBackend>(backend: &B, batch: Vec<Job>) {
+    failpoint!("writer_before_batch");
     let messages: Vec<&NewMessage> = batch.iter().map(|job| &job.message).collect();
     let outcome = match backend.begin().await {
         Ok(tx) => messages::apply_batch(tx, &messages).await,
-        Err(error) => Err(error),
+        Err(error) => Err(error.into()),
     };
     match outcome {
         Ok(results) => {
@@ -200,21 +215,33 @@ async fn commit<B: MessageBackend>(backend: &B, batch: Vec<Job>) {
                 answer(job, result);
             }
         }
-        Err(error) if batch.len() > 1 => {
+        // Nothing was stored: retry each message alone, so one bad message
+        // cannot fail the others. (Not after a failed COMMIT: the batch may
+        // be stored, and writing it again would queue every message twice.)
+        Err(failure) if batch.len() > 1 && !failure.at_commit => {
+            let error = failure.error;
             tracing::warn!(%error, messages = batch.len(), "message batch failed; retrying one by one");
             for job in batch {
                 let result = match backend.begin().await {
-                    Ok(tx) => messages::apply_batch(tx, &[&job.message])
-                        .await
-                        .and_then(|mut results| results.pop().unwrap_or_else(|| Err(closed()))),
+                    Ok(tx) => match messages::apply_batch(tx, &[&job.message]).await {
+                        Ok(mut results) => results.pop().unwrap_or_else(|| Err(closed())),
+                        Err(failure) => Err(failure.error),
+                    },
                     Err(error) => Err(error),
                 };
                 answer(job, result);
             }
         }
-        Err(error) => {
+        Err(failure) => {
+            if failure.at_commit {
+                tracing::error!(
+                    error = %failure.error,
+                    messages = batch.len(),
+                    "message batch COMMIT failed; it may or may not be stored"
+                );
+            }
             for job in batch {
-                answer(job, Err(StoreError::Unavailable(error.to_string())));
+                answer(job, Err(StoreError::Unavailable(failure.error.to_string())));
             }
         }
     }
@@ -270,7 +297,13 @@ mod tests {
 
     impl MessageTx for FakeTx {
         async fn commit(self) -> StoreResult<()> {
-            self.state.lock().unwrap().committed.extend(self.written);
+            let mut state = self.state.lock().unwrap();
+            let lost = self.written.iter().any(|w| w == "lost@x.com");
+            state.committed.extend(self.written);
+            if lost {
+                // Committed, but the answer never came back.
+                return Err(StoreError::Unavailable("connection lost".into()));
+            }
             Ok(())
         }
         async fn user_ids(&mut self, emails: &[&str]) -> StoreResult<HashMap<String, UserId>> {
@@ -365,6 +398,20 @@ mod tests {
         assert!(b.wait().await.is_ok());
         let state = fake.state.lock().unwrap();
         assert_eq!(state.committed, ["a@x.com", "b@x.com"]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_is_not_written_again() {
+        let fake = Fake::default();
+        let writer = writer(&fake, Duration::from_millis(50));
+        let a = writer.submit(message("a@x.com")).await.unwrap();
+        let lost = writer.submit(message("lost@x.com")).await.unwrap();
+        assert!(a.wait().await.is_err());
+        assert!(lost.wait().await.is_err());
+        let state = fake.state.lock().unwrap();
+        // One transaction, no retries: each message is stored once.
+        assert_eq!(state.transactions, 1);
+        assert_eq!(state.committed, ["a@x.com", "lost@x.com"]);
     }
 
     #[tokio::test]

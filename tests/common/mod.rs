@@ -3,6 +3,8 @@
 //! drives raw MSNP lines over blocking sockets with read timeouts.
 #![allow(dead_code)]
 
+pub mod admin_http;
+pub mod chat;
 pub mod fault_proxy;
 pub mod ops;
 pub mod pg_cluster;
@@ -37,6 +39,8 @@ pub struct Server {
     overrides: Vec<String>,
     /// The open-file limit it was started with, if any.
     fd_limit: Option<u32>,
+    /// Where its stderr goes (appended), if not inherited.
+    stderr: Option<PathBuf>,
 }
 
 impl Server {
@@ -50,7 +54,18 @@ impl Server {
 
     /// Starts msnpd on the given store URL.
     pub fn start_with_store(dir: tempfile::TempDir, store_url: &str, extra: &[&str]) -> Server {
-        Self::launch(dir, store_url, extra, None)
+        Self::launch(dir, store_url, extra, None, &[])
+    }
+
+    /// Starts msnpd (SQLite store in `dir`, which may hold one from an earlier
+    /// run) with extra environment variables, e.g. `FAILPOINTS`.
+    pub fn start_in_with_env(
+        dir: tempfile::TempDir,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
+        let db = dir.path().join("msnpd.sqlite");
+        Self::launch(dir, &format!("sqlite://{}", db.display()), extra, None, env)
     }
 
     /// Starts msnpd (SQLite store) allowed at most `fds` open file descriptors,
@@ -58,7 +73,27 @@ impl Server {
     pub fn start_with_fd_limit(fds: u32, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("msnpd.sqlite");
-        Self::launch(dir, &format!("sqlite://{}", db.display()), extra, Some(fds))
+        Self::launch(
+            dir,
+            &format!("sqlite://{}", db.display()),
+            extra,
+            Some(fds),
+            &[],
+        )
+    }
+
+    /// Starts msnpd (SQLite store) with its stderr appended to `stderr`.
+    pub fn start_with_stderr(extra: &[&str], stderr: PathBuf) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("msnpd.sqlite");
+        let mut overrides = base_overrides(&format!("sqlite://{}", db.display()));
+        overrides.extend(extra.iter().map(|s| s.to_string()));
+        Self::spawn(dir, overrides, None, &[], Some(stderr))
+    }
+
+    /// The directory holding its store and ready file.
+    pub fn dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("server directory").path()
     }
 
     fn launch(
@@ -66,20 +101,21 @@ impl Server {
         store_url: &str,
         extra: &[&str],
         fd_limit: Option<u32>,
+        env: &[(&str, &str)],
     ) -> Server {
-        let mut overrides = vec![
-            format!("store.url={store_url}"),
-            "listeners.ns.bind=127.0.0.1:0".to_string(),
-            "listeners.sb.bind=127.0.0.1:0".to_string(),
-            "listeners.http.bind=127.0.0.1:0".to_string(),
-            "listeners.admin.bind=127.0.0.1:0".to_string(),
-        ];
+        let mut overrides = base_overrides(store_url);
         overrides.extend(extra.iter().map(|s| s.to_string()));
-        Self::spawn(dir, overrides, fd_limit)
+        Self::spawn(dir, overrides, fd_limit, env, None)
     }
 
     /// Runs `msnpd -O ... serve` in `dir` and waits for its ready file.
-    fn spawn(dir: tempfile::TempDir, overrides: Vec<String>, fd_limit: Option<u32>) -> Server {
+    fn spawn(
+        dir: tempfile::TempDir,
+        overrides: Vec<String>,
+        fd_limit: Option<u32>,
+        env: &[(&str, &str)],
+        stderr: Option<PathBuf>,
+    ) -> Server {
         let ready: PathBuf = dir.path().join("ready.json");
         let _ = std::fs::remove_file(&ready);
         let mut cmd = match fd_limit {
@@ -97,6 +133,15 @@ impl Server {
         }
         cmd.arg("serve").arg("--ready-file").arg(&ready);
         cmd.stdin(Stdio::null());
+        cmd.envs(env.iter().copied());
+        if let Some(path) = &stderr {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open the stderr file");
+            cmd.stderr(file);
+        }
         let mut child = cmd.spawn().expect("spawn msnpd");
         let deadline = Instant::now() + Duration::from_secs(30);
         let addrs = loop {
@@ -117,6 +162,7 @@ impl Server {
             addrs,
             overrides,
             fd_limit,
+            stderr,
         }
     }
 
@@ -129,8 +175,42 @@ impl Server {
         let dir = self.dir.take().expect("server directory");
         let overrides = std::mem::take(&mut self.overrides);
         let fd_limit = self.fd_limit;
+        let stderr = self.stderr.take();
         drop(self);
-        Self::spawn(dir, overrides, fd_limit)
+        Self::spawn(dir, overrides, fd_limit, &[], stderr)
+    }
+
+    /// Kills the process with SIGKILL (no clean shutdown) and waits for it.
+    pub fn kill9(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").arg("-KILL").arg(&pid).status();
+        self.wait_exit();
+    }
+
+    /// Waits (bounded) for the process to exit, however it ends, and returns
+    /// its status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "msnpd did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts a new process on the same store and settings (with `env`) once
+    /// this one has ended, however (after [`Server::kill9`] or a crash); its
+    /// listeners get new ports.
+    pub fn restart_after_exit(mut self, env: &[(&str, &str)]) -> Server {
+        self.wait_exit();
+        let dir = self.dir.take().expect("server directory");
+        let overrides = std::mem::take(&mut self.overrides);
+        let fd_limit = self.fd_limit;
+        let stderr = self.stderr.take();
+        drop(self);
+        Self::spawn(dir, overrides, fd_limit, env, stderr)
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store; returns stdout.
@@ -192,7 +272,17 @@ impl Server {
     /// Logs `email` in over MSNP8 with a ticket from the CLI; returns the
     /// client after the profile message.
     pub fn login8(&self, email: &str) -> Client {
-        let ticket = self.ticket(email);
+        let (mut c, reply) = self.ticket_login8(email, &self.ticket(email));
+        assert!(reply.starts_with(&format!("USR 4 OK {email} ")), "{reply}");
+        let (header, payload) = c.read_payload_line();
+        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
+        c
+    }
+
+    /// Starts an MSNP8 ticket login of `email` (`VER 1`, `CVR 2`, `USR 3 TWN
+    /// I`, `USR 4 TWN S ticket`); returns the client and the reply to `USR 4`.
+    pub fn ticket_login8(&self, email: &str, ticket: &str) -> (Client, String) {
         let mut c = self.connect("ns");
         c.send("VER 1 MSNP8 CVR0");
         c.expect("VER 1 MSNP8");
@@ -203,11 +293,8 @@ impl Server {
         c.send(&format!("USR 3 TWN I {email}"));
         c.expect_prefix("USR 3 TWN S ");
         c.send(&format!("USR 4 TWN S {ticket}"));
-        c.expect_prefix(&format!("USR 4 OK {email} "));
-        let (header, payload) = c.read_payload_line();
-        assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
-        assert!(String::from_utf8_lossy(&payload).contains("text/x-msmsgsprofile"));
-        c
+        let reply = c.line();
+        (c, reply)
     }
 
     /// Runs `msnpd [-O ...] ARGS` against the same store without asserting
@@ -348,6 +435,13 @@ impl Server {
         c
     }
 
+    /// Stops the server with SIGTERM; returns its exit status and the
+    /// directory holding its store, for the test to inspect.
+    pub fn stop_keeping_store(mut self) -> (std::process::ExitStatus, tempfile::TempDir) {
+        let status = self.terminate_and_wait();
+        (status, self.dir.take().expect("server directory"))
+    }
+
     /// Stops the server with SIGTERM and returns its exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         self.terminate_and_wait()
@@ -373,6 +467,17 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The overrides every test server gets: its store and port-0 listeners.
+fn base_overrides(store_url: &str) -> Vec<String> {
+    vec![
+        format!("store.url={store_url}"),
+        "listeners.ns.bind=127.0.0.1:0".to_string(),
+        "listeners.sb.bind=127.0.0.1:0".to_string(),
+        "listeners.http.bind=127.0.0.1:0".to_string(),
+        "listeners.admin.bind=127.0.0.1:0".to_string(),
+    ]
 }
 
 /// Makes `a` and `b` watch each other: both add the other to FL (group 0) with
@@ -546,6 +651,35 @@ impl Client {
         assert!(line.ends_with("\r\n"), "line without CRLF: {line:?}");
         line.truncate(line.len() - 2);
         line
+    }
+
+    /// Reads one line (without CRLF), or `None` once the connection ended
+    /// (closed, reset, or no line within the read timeout).
+    pub fn try_line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(n) if n > 0 && line.ends_with("\r\n") => {
+                line.truncate(line.len() - 2);
+                Some(line)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads exactly `len` payload bytes, or `None` if the connection ended.
+    pub fn try_payload(&mut self, len: usize) -> Option<Vec<u8>> {
+        let mut payload = vec![0; len];
+        self.reader.read_exact(&mut payload).ok().map(|()| payload)
+    }
+
+    /// Sends raw bytes; `false` if the connection is gone.
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> bool {
+        self.writer.write_all(bytes).is_ok()
+    }
+
+    /// Sets how long a read may wait.
+    pub fn set_read_timeout(&mut self, wait: Duration) {
+        self.reader.get_ref().set_read_timeout(Some(wait)).unwrap();
     }
 
     /// Reads a line if one starts arriving within `wait` (for polling loops that

@@ -44,6 +44,7 @@ mod lst;
 mod msg;
 mod nak;
 mod nln;
+mod not;
 mod out;
 mod png;
 mod prp;
@@ -237,6 +238,7 @@ pub fn encode_reply(dialect: Dialect, reply: &Reply, out: &mut BytesMut) {
         Reply::QryOk { trid } => qry::encode_ok(*trid, out),
         Reply::Qng { next_ping_seconds } => qng::encode(dialect, *next_ping_seconds, out),
         Reply::Out { reason } => out::encode(*reason, out),
+        Reply::Not { payload } => not::encode(payload, out),
         Reply::Msg {
             sender,
             sender_nick,

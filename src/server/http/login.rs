@@ -89,13 +89,16 @@ pub async fn password_login(
     email: &str,
     password: &str,
 ) -> Result<Account, LoginError> {
+    let metrics = crate::obs::metrics();
     if throttle.password_refused(ip, email) {
+        metrics.login(crate::obs::LoginMethod::Http, false);
         return Err(LoginError::Throttled);
     }
     let result = check_password(store, email, password).await;
     if result == Err(LoginError::BadCredentials) {
         throttle.password_failed(ip, email);
     }
+    metrics.login(crate::obs::LoginMethod::Http, result.is_ok());
     result
 }
 

@@ -19,6 +19,19 @@ pub(crate) fn text(status: StatusCode, body: &'static str) -> Response<Body> {
     resp
 }
 
+/// A response with `status`, `content_type` and an owned `body`.
+pub(crate) fn owned(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Body> {
+    let mut resp = Response::new(Full::new(body.into()));
+    *resp.status_mut() = status;
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
 /// A response with `status` and no body.
 pub(crate) fn empty(status: StatusCode) -> Response<Body> {
     let mut resp = Response::new(Body::default());

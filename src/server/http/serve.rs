@@ -20,7 +20,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, error, warn};
+use tracing::{Instrument as _, debug, error, warn};
 
 use super::response::Body;
 use super::wire_case::wire_case_extensions;
@@ -96,10 +96,14 @@ pub(crate) async fn serve<H: Handler>(
                         wire_case.clone(),
                         shutdown.clone(),
                     );
-                    tasks.spawn(async move {
-                        let _permit = permit;
-                        connection.await;
-                    });
+                    let span = tracing::info_span!("http", role, %peer);
+                    tasks.spawn(
+                        async move {
+                            let _permit = permit;
+                            connection.await;
+                        }
+                        .instrument(span),
+                    );
                 }
                 Err(e) => {
                     warn!(role, error = %e, "accept failed");

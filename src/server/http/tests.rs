@@ -295,21 +295,72 @@ async fn shutdown_stops_accepting_and_finishes_in_flight_requests() {
     srv.task.await.unwrap();
 }
 
+/// The admin state of a server on an in-memory store; readiness as given.
+async fn admin_state(serving: bool) -> Arc<super::admin::AdminState> {
+    use crate::config::Config;
+    use crate::core::auth::TicketKey;
+    use crate::core::switchboard::SwitchboardHub;
+    use crate::obs::readiness::Readiness;
+    use crate::route::Router;
+    use crate::server::context::ServerContext;
+    use crate::server::offline::OfflineState;
+    use crate::store::Store;
+
+    let store = Store::connect("sqlite::memory:", 1).await.unwrap();
+    store.migrate().await.unwrap();
+    let ctx = Arc::new(ServerContext {
+        config: crate::config::LiveConfig::new(Config::default()),
+        store,
+        router: Router::new(),
+        hub: SwitchboardHub::new(std::time::Duration::from_secs(60), 20, false),
+        tickets: TicketKey::new(b"0123456789abcdef0123456789abcdef"),
+        sb_addr: String::new(),
+        limits: test_limits(),
+        offline: OfflineState::new(),
+    });
+    let readiness = Arc::new(Readiness::new());
+    readiness.set_serving(serving);
+    Arc::new(super::admin::AdminState {
+        ctx,
+        readiness,
+        started: std::time::Instant::now(),
+        token: Some("t0ken".into()),
+    })
+}
+
 #[tokio::test]
-async fn admin_healthz() {
+async fn admin_endpoints() {
     let (l, addr) = listener().await;
     let shutdown = CancellationToken::new();
-    let task = tokio::spawn(serve_admin(
-        l,
-        test_limits().connections.clone(),
-        shutdown.clone(),
-    ));
+    let state = admin_state(false).await;
+    let task = tokio::spawn(serve_admin(l, Arc::clone(&state), shutdown.clone()));
     let resp = exchange(addr, &get("/healthz", "")).await;
     assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
     assert!(resp.contains("\r\nContent-Length: 3\r\n"), "{resp}");
     assert!(resp.ends_with("\r\n\r\nok\n"), "{resp}");
     let resp = exchange(addr, &get("/metrics/x", "")).await;
     assert!(resp.starts_with("HTTP/1.1 404 Not Found\r\n"), "{resp}");
+    // Not serving yet: not ready; then ready.
+    let resp = exchange(addr, &get("/readyz", "")).await;
+    assert!(
+        resp.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{resp}"
+    );
+    assert!(resp.ends_with("not ready: listeners not serving (starting or shutting down)\n"));
+    state.readiness.set_serving(true);
+    let resp = exchange(addr, &get("/readyz", "")).await;
+    assert!(resp.ends_with("\r\n\r\nready\n"), "{resp}");
+    let resp = exchange(addr, &get("/metrics", "")).await;
+    assert!(resp.contains("# TYPE msnpd_connections gauge\n"), "{resp}");
+    let resp = exchange(addr, &get("/admin/stats", "")).await;
+    assert!(resp.starts_with("HTTP/1.1 401 Unauthorized\r\n"), "{resp}");
+    let resp = exchange(
+        addr,
+        &get("/admin/stats", "Authorization: Bearer t0ken\r\n"),
+    )
+    .await;
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert!(resp.contains("\"online_users\":0"), "{resp}");
     shutdown.cancel();
     task.await.unwrap();
 }

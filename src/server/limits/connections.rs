@@ -115,8 +115,13 @@ impl ConnectionLimiter {
             rate.shrink_to_fit();
         }
         let result = self.try_admit(peer, kind);
-        if result.is_err() {
+        if let Err(refusal) = &result {
             self.refused.fetch_add(1, Ordering::Relaxed);
+            crate::obs::metrics().limit_rejection(match refusal {
+                Refusal::ServerFull => crate::obs::Limit::MaxConnections,
+                Refusal::TooManyFromIp => crate::obs::Limit::ConnectionsPerIp,
+                Refusal::TooFastFromIp => crate::obs::Limit::ConnectRate,
+            });
         }
         result
     }

@@ -57,13 +57,21 @@ impl LoginThrottle {
     /// Whether a password login for `account` from `ip` must be refused now,
     /// without checking the password.
     pub fn password_refused(&self, ip: IpAddr, account: &str) -> bool {
-        self.password_refused_at(ip, account, Instant::now())
+        let refused = self.password_refused_at(ip, account, Instant::now());
+        if refused {
+            crate::obs::metrics().limit_rejection(crate::obs::Limit::LoginFailures);
+        }
+        refused
     }
 
     /// Whether a ticket login from `ip` must be refused now. Only the address
     /// counts: a ticket holder may log in while someone guesses the password.
     pub fn ticket_refused(&self, ip: IpAddr) -> bool {
-        self.ip_blocked(ip, Instant::now())
+        let refused = self.ip_blocked(ip, Instant::now());
+        if refused {
+            crate::obs::metrics().limit_rejection(crate::obs::Limit::LoginFailures);
+        }
+        refused
     }
 
     /// Notes a failed password login for `account` from `ip`.

@@ -5,6 +5,7 @@
 use super::NsSession;
 use crate::core::events::Event;
 use crate::core::lists::{self, List, NewContactPrompt, Privacy};
+use crate::core::model::ContactList;
 use crate::proto::command::PhoneKind;
 use crate::proto::{Dialect, ErrorCode, Reply, TrId};
 use crate::server::outbox::Outbox;
@@ -63,6 +64,12 @@ impl NsSession {
                 return;
             }
         };
+        self.apply_list(list);
+    }
+
+    /// Puts `list` into the session and the shared state, then tells watchers
+    /// whatever that changed for them.
+    fn apply_list(&mut self, list: ContactList) {
         let Some(user) = self.user.as_mut() else {
             return;
         };
@@ -86,20 +93,29 @@ impl NsSession {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        let id = user.account.id;
-        let phones = match self.ctx.store.phones(id).await {
-            Ok(phones) => phones,
+        let email = user.account.email.clone();
+        // While the store is unavailable the list stays the session's and the
+        // phone numbers are the last known ones (see `LoginSnapshots`).
+        let (phones, contact_phones) = match self.ctx.store.login_snapshot(&email).await {
+            Ok((snapshot, from_memory)) => {
+                if from_memory {
+                    tracing::warn!("store unavailable: SYN with the session's list");
+                } else {
+                    self.apply_list(snapshot.list);
+                }
+                (snapshot.phones, snapshot.shared_phones)
+            }
+            Err(StoreError::Unavailable(error)) => {
+                tracing::warn!(%error, "store unavailable: SYN with the session's list, no phones");
+                Default::default()
+            }
             Err(error) => return self.store_error(trid, error, out),
         };
         let contact_phones = if out.dialect().has_phone_numbers() {
-            match self.ctx.store.phones_shared_with(id).await {
-                Ok(shared) => shared,
-                Err(error) => return self.store_error(trid, error, out),
-            }
+            contact_phones
         } else {
             Default::default()
         };
-        self.reload_list().await;
         let Some(user) = self.user.as_ref() else {
             return;
         };

@@ -11,6 +11,7 @@ use crate::core::events::{Event, KickReason};
 use crate::core::model::{Account, Credentials};
 use crate::core::presence::Status;
 use crate::core::registry::{SessionHandle, SharedState};
+use crate::obs::{LoginMethod, metrics};
 use crate::proto::command::UsrArgs;
 use crate::proto::payloads::{self, Profile};
 use crate::proto::reply::CvrInfo;
@@ -94,13 +95,18 @@ impl NsSession {
                 };
                 let logins = &self.ctx.limits.logins;
                 if logins.ticket_refused(self.peer.ip()) {
+                    metrics().login(LoginMethod::Ticket, false);
                     tracing::info!(peer = %self.peer, "ticket login refused: too many failures");
                     out.respond(trid).error(ErrorCode::AuthFailed);
                     return;
                 }
                 match self.ctx.tickets.verify(&ticket, SystemTime::now()) {
-                    Ok(email) if email == expected => self.complete_login(trid, &email, out).await,
+                    Ok(email) if email == expected => {
+                        let ok = self.complete_login(trid, &email, out).await;
+                        metrics().login(LoginMethod::Ticket, ok);
+                    }
                     _ => {
+                        metrics().login(LoginMethod::Ticket, false);
                         tracing::info!(peer = %self.peer, "ticket login refused");
                         logins.ticket_failed(self.peer.ip());
                         out.respond(trid).error(ErrorCode::AuthFailed);
@@ -137,6 +143,7 @@ impl NsSession {
                 // address has had too many failures.
                 let logins = &self.ctx.limits.logins;
                 if logins.password_refused(self.peer.ip(), &email) {
+                    metrics().login(LoginMethod::Md5, false);
                     tracing::info!(peer = %self.peer, "MD5 login refused: too many failures");
                     out.respond(trid).error(ErrorCode::AuthFailed);
                     return;
@@ -163,8 +170,10 @@ impl NsSession {
                     }
                 };
                 if verified {
-                    self.complete_login(trid, &email, out).await;
+                    let ok = self.complete_login(trid, &email, out).await;
+                    metrics().login(LoginMethod::Md5, ok);
                 } else {
+                    metrics().login(LoginMethod::Md5, false);
                     tracing::info!(peer = %self.peer, "MD5 login refused");
                     self.ctx
                         .limits
@@ -179,24 +188,27 @@ impl NsSession {
 
     /// The account is authenticated: load its list, register the session (kicking
     /// an older one with `OUT OTH`), answer `USR OK` and send the profile.
-    async fn complete_login(&mut self, trid: TrId, email: &str, out: &mut Outbox) {
-        let store = &self.ctx.store;
-        let loaded = async {
-            let account = store.account(email).await?;
-            let list = store.contact_list(account.id).await?;
-            Ok::<_, StoreError>((account, list))
-        }
-        .await;
-        let (account, list) = match loaded {
-            Ok(loaded) => loaded,
+    /// Returns whether the login completed.
+    async fn complete_login(&mut self, trid: TrId, email: &str, out: &mut Outbox) -> bool {
+        let (account, list) = match self.ctx.store.login_snapshot(email).await {
+            Ok((snapshot, from_memory)) => {
+                if from_memory {
+                    tracing::warn!(
+                        peer = %self.peer,
+                        user = %email,
+                        "store unavailable: login with the last known contact list"
+                    );
+                }
+                (snapshot.account, snapshot.list)
+            }
             Err(StoreError::UnknownUser) => {
                 out.respond(trid).error(ErrorCode::AuthFailed);
-                return;
+                return false;
             }
             Err(error) => {
                 tracing::warn!(%error, "store error during login");
                 out.respond(trid).error(ErrorCode::InternalError);
-                return;
+                return false;
             }
         };
         // A login that takes over from another session of the same account keeps
@@ -239,6 +251,7 @@ impl NsSession {
         if let Some(old) = self.ctx.router.register(&account.email, handle.clone()) {
             old.deliver(Event::Kick(KickReason::OtherLogin));
         }
+        crate::server::connection::record_user(&account.email);
         tracing::info!(peer = %self.peer, user = %account.email, "logged in");
         out.send(Reply::UsrOk {
             trid,
@@ -269,6 +282,7 @@ impl NsSession {
             offline_pending: true,
         });
         self.send_challenge(out);
+        true
     }
 
     /// Ends the login: unregister and show watchers the user offline (unless a

@@ -7,6 +7,7 @@ mod challenge;
 mod config_files;
 mod lists;
 mod login;
+mod notice;
 mod personal;
 mod presence;
 mod transfer;
@@ -189,13 +190,16 @@ impl Session for NsSession {
             Event::Kick(reason) => {
                 out.send(Reply::Out {
                     reason: Some(match reason {
-                        KickReason::OtherLogin => OutReason::OtherLogin,
+                        // A kick looks like a login elsewhere: clients then
+                        // stay signed out instead of reconnecting at once.
+                        KickReason::OtherLogin | KickReason::Admin => OutReason::OtherLogin,
                         KickReason::Shutdown => OutReason::ServerShutdown,
                     }),
                 });
                 out.close();
             }
             Event::Presence(view) => self.on_presence(view, out),
+            Event::Notice(notice) => self.on_notice(&notice, out),
             Event::PersonalMessage { email, payload } => {
                 self.on_personal_message(email, payload, out)
             }

@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use super::SbSession;
 use crate::core::events::Event;
 use crate::core::offline::{HistoryWrite, NewMessage};
+use crate::failpoints::failpoint;
 use crate::proto::command::AckMode;
 use crate::proto::msg_content::is_instant_message;
 use crate::proto::{Reply, TrId};
@@ -178,6 +179,7 @@ impl Unsettled {
             };
             match result {
                 Ok(appended) => {
+                    failpoint!("sb_after_commit");
                     history_at = appended.history;
                     notify(&ctx, appended.queued.iter().map(String::as_str));
                 }
@@ -227,6 +229,8 @@ impl Unsettled {
                 delivered = false;
             }
         }
+        // A `return` here loses the answer (the sender never hears).
+        failpoint!("sb_before_ack", return);
         if let Some(delivered) = reply_for(mode, delivered) {
             let _ = own.send(Event::MessageOutcome { trid, delivered }).await;
         }
@@ -243,12 +247,15 @@ fn notify<'a>(ctx: &ServerContext, recipients: impl Iterator<Item = &'a str>) {
 /// Logs why a message could not be stored.
 fn refused(error: &StoreError, sender: &str) {
     match error {
-        StoreError::QueueFull { recipient } => tracing::warn!(
-            %sender,
-            %recipient,
-            "offline message refused (NAK): the recipient's offline queue is full \
-             (offline.max_queued_per_user)"
-        ),
+        StoreError::QueueFull { recipient } => {
+            crate::obs::metrics().limit_rejection(crate::obs::Limit::OfflineQueue);
+            tracing::warn!(
+                %sender,
+                %recipient,
+                "offline message refused (NAK): the recipient's offline queue is full \
+                 (offline.max_queued_per_user)"
+            )
+        }
         error => tracing::warn!(%error, %sender, "offline message not stored (NAK)"),
     }
 }

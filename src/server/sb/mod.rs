@@ -88,8 +88,11 @@ impl SbSession {
         room: Option<u64>,
         out: &mut Outbox,
     ) -> Option<(String, CookiePurpose)> {
-        match self.ctx.hub.redeem(email, cookie, room) {
+        let redeemed = self.ctx.hub.redeem(email, cookie, room);
+        crate::obs::metrics().login(crate::obs::LoginMethod::SbCookie, redeemed.is_ok());
+        match redeemed {
             Ok(admission) => {
+                crate::server::connection::record_user(email);
                 let dialect = Dialect::new(admission.protocol).unwrap_or(Dialect::MSNP8);
                 self.dialect = Some(dialect);
                 out.set_dialect(dialect);
@@ -400,6 +403,7 @@ impl Session for SbSession {
             Event::Kick(_) => out.close(),
             Event::OfflineQueued
             | Event::Presence(_)
+            | Event::Notice(_)
             | Event::PersonalMessage { .. }
             | Event::AddedToReverseList { .. }
             | Event::RemovedFromReverseList { .. }

@@ -178,6 +178,14 @@ impl SqliteStore {
         .collect()
     }
 
+    /// How many messages wait in the offline queue, over all recipients.
+    pub async fn queued_total(&self) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM offline_messages")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or_default())
+    }
+
     /// How many messages are queued for `recipient`.
     pub async fn queued_count(&self, recipient: UserId) -> StoreResult<usize> {
         let count: i64 =
