@@ -33,6 +33,9 @@ pub const LIVE_KEYS: &[&str] = &[
     "offline.max_queued_per_user",
     "offline.history",
     "shutdown.drain_timeout_secs",
+    // Read by the command line (`msnpd probe`, `kick`, ...), not the server.
+    "probe.*",
+    "admin.address",
 ];
 
 /// Keys that [`LIVE_KEYS`] would match but that are fixed at start (the
