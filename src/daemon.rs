@@ -1,20 +1,27 @@
-//! Running the daemon: open the store, bind every enabled listener, write the
-//! ready file, serve until shutdown, then drain connections and close the store.
+//! Running the daemon: open the store, bind every enabled listener (or take
+//! the socket passed for it), write the ready file, tell systemd `READY=1`,
+//! serve (reloading on request) until shutdown, then stop accepting, drain
+//! connections within `shutdown.drain_timeout_secs` and close the store.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::admin;
-use crate::config::{Config, ListenerConfig, Role};
+use crate::config::{Config, LiveConfig, Role};
 use crate::core::switchboard::SwitchboardHub;
+use crate::handover;
+use crate::notify;
 use crate::obs::readiness::Readiness;
+use crate::reload::Reloader;
 use crate::route::Router;
 use crate::server::context::ServerContext;
 use crate::server::http::admin::AdminState;
@@ -25,8 +32,21 @@ use crate::server::offline::OfflineState;
 use crate::store::StoreError;
 use crate::tls::{ListenerTls, TlsError, TlsListeners};
 
-/// How long shutdown waits for connections to finish.
-const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+/// How `serve` is run beyond its configuration.
+#[derive(Debug, Default)]
+pub struct ServeOptions {
+    /// Once every listener is bound, write a JSON object mapping listener
+    /// name to its bound `ip:port` here.
+    pub ready_file: Option<PathBuf>,
+    /// Listening sockets passed in (socket activation), by listener name;
+    /// those listeners use them instead of binding.
+    pub inherited: BTreeMap<String, std::net::TcpListener>,
+    /// Reload requests (one per SIGHUP) and how to reload.
+    pub reload: Option<(mpsc::Receiver<()>, Reloader)>,
+    /// Hand-over requests (one per SIGUSR2): start a new process on the
+    /// same listening sockets, then shut down (see [`crate::handover`]).
+    pub handover: Option<mpsc::Receiver<()>>,
+}
 
 /// Why the daemon could not start or run.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +96,26 @@ pub async fn serve(
     ready_file: Option<PathBuf>,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
+    let options = ServeOptions {
+        ready_file,
+        ..ServeOptions::default()
+    };
+    serve_with(config, options, shutdown).await
+}
+
+/// [`serve`] with every option.
+pub async fn serve_with(
+    config: Config,
+    options: ServeOptions,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let ServeOptions {
+        ready_file,
+        mut inherited,
+        reload,
+        handover,
+    } = options;
+
     let started = std::time::Instant::now();
     let admin_token = config.admin.load_token().map_err(ServeError::Config)?;
     let tls = TlsListeners::load(&config.listeners)?;
@@ -84,13 +124,18 @@ pub async fn serve(
 
     let mut bound = Vec::new();
     for (name, l) in config.listeners.iter().filter(|(_, l)| l.enabled) {
-        let listener = TcpListener::bind(&l.bind)
-            .await
-            .map_err(|source| ServeError::Bind {
-                name: name.clone(),
-                addr: l.bind.clone(),
-                source,
-            })?;
+        let bind_error = |source| ServeError::Bind {
+            name: name.clone(),
+            addr: l.bind.clone(),
+            source,
+        };
+        let listener = match inherited.remove(name) {
+            Some(passed) => {
+                passed.set_nonblocking(true).map_err(bind_error)?;
+                TcpListener::from_std(passed).map_err(bind_error)?
+            }
+            None => TcpListener::bind(&l.bind).await.map_err(bind_error)?,
+        };
         let local: SocketAddr = listener.local_addr().map_err(|source| ServeError::Bind {
             name: name.clone(),
             addr: l.bind.clone(),
@@ -147,8 +192,22 @@ pub async fn serve(
         tickets: tickets.clone(),
         sb_addr,
         offline: OfflineState::new(),
-        config,
+        config: LiveConfig::new(config),
     });
+    for name in inherited.keys() {
+        tracing::warn!(listener = %name, "a socket was passed for a listener that is not enabled; closing it");
+    }
+    drop(inherited);
+    // Second descriptors of the listening sockets, for a hand-over.
+    let mut sockets = Vec::new();
+    for b in &bound {
+        match b.listener.as_fd().try_clone_to_owned() {
+            Ok(fd) => sockets.push((b.name.clone(), fd)),
+            Err(error) => {
+                tracing::warn!(listener = %b.name, %error, "cannot keep the socket for a hand-over")
+            }
+        }
+    }
     let tracker = TaskTracker::new();
     let readiness = Arc::new(Readiness::new());
     for b in bound {
@@ -174,7 +233,7 @@ pub async fn serve(
                 let http_ctx = Arc::new(HttpContext {
                     store: store.clone(),
                     tickets: tickets.clone(),
-                    ticket_lifetime_secs: ctx.config.auth.ticket_lifetime_secs,
+                    ticket_lifetime_secs: ctx.config.get().auth.ticket_lifetime_secs,
                     login_url: format!(
                         "{}://{}/login2.srf",
                         if b.tls.is_some() { "https" } else { "http" },
@@ -207,64 +266,104 @@ pub async fn serve(
         ));
     }
 
-    if !tls.is_empty() {
-        reload_tls_on_sighup(tls, ctx.config.listeners.clone(), shutdown.clone());
-    }
     if let Some(path) = ready_file {
         write_ready_file(&path, &addresses)?;
     }
     readiness.set_serving(true);
     tracing::info!(listeners = ?addresses, "msnpd ready");
+    notify::ready("serving");
+    handover::report_ready();
+    let stopped = CancellationToken::new();
+    let watchdog = notify::watchdog_interval()
+        .map(|interval| tokio::spawn(notify::watchdog(interval, stopped.clone())));
+    if let Some((requests, reloader)) = reload {
+        // Certificates are read again on every reload (see `TlsListeners`).
+        let reloader = if tls.is_empty() {
+            reloader
+        } else {
+            reloader.with_hook(Arc::new(tls))
+        };
+        tokio::spawn(reload_loop(
+            requests,
+            reloader,
+            Arc::clone(&ctx),
+            stopped.clone(),
+        ));
+    }
+    match handover {
+        Some(requests) => {
+            tokio::spawn(handover_loop(requests, sockets, shutdown.clone()));
+        }
+        None => drop(sockets),
+    }
 
     shutdown.cancelled().await;
+    notify::stopping();
+    let drain = Duration::from_secs(ctx.config.get().shutdown.drain_timeout_secs);
+    tracing::info!(drain_timeout_secs = drain.as_secs(), "shutting down");
     readiness.set_serving(false);
-    tracing::info!("shutting down");
     tracker.close();
-    if tokio::time::timeout(DRAIN_DEADLINE, tracker.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
         tracing::warn!("connections still open after the drain deadline");
     }
     store.close().await;
+    stopped.cancel();
+    if let Some(watchdog) = watchdog {
+        let _ = watchdog.await;
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 
-/// Re-reads every TLS listener's certificate files on each SIGHUP until
-/// `shutdown` (see [`TlsListeners::reload_tls`]): new handshakes get the new
-/// certificate, established connections keep theirs, and a listener whose
-/// files are broken keeps its old certificate (logged naming the file).
-/// `listeners` is the configuration whose paths are re-read.
-///
-/// Kept apart so that a general SIGHUP configuration reload can call
-/// `reload_tls` with the reloaded listener settings instead.
-fn reload_tls_on_sighup(
-    tls: TlsListeners,
-    listeners: BTreeMap<String, ListenerConfig>,
+/// On each request, hands the listening sockets to a new process; once it is
+/// ready, shuts this one down.
+async fn handover_loop(
+    mut requests: mpsc::Receiver<()>,
+    sockets: Vec<(String, std::os::fd::OwnedFd)>,
     shutdown: CancellationToken,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = match signal(SignalKind::hangup()) {
-        Ok(hangup) => hangup,
-        Err(error) => {
-            tracing::warn!(%error, "cannot watch SIGHUP; TLS certificates will not be reloaded");
-            return;
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            request = requests.recv() => if request.is_none() { return },
         }
-    };
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                received = hangup.recv() => {
-                    if received.is_none() {
-                        break;
-                    }
-                    tracing::info!("SIGHUP received, reloading TLS certificates");
-                    tls.reload_tls(&listeners);
-                }
+        match handover::hand_over(&sockets).await {
+            Ok(pid) => {
+                tracing::info!(pid, "handed over to the new process; shutting down");
+                shutdown.cancel();
+                return;
             }
+            Err(error) => tracing::error!(%error, "hand-over failed; still serving"),
         }
-    });
+    }
+}
+
+/// Runs one reload per request until `stopped`, bracketed by `RELOADING=1`
+/// and `READY=1`.
+async fn reload_loop(
+    mut requests: mpsc::Receiver<()>,
+    reloader: Reloader,
+    ctx: Arc<ServerContext>,
+    stopped: CancellationToken,
+) {
+    let reloader = Arc::new(reloader);
+    loop {
+        tokio::select! {
+            _ = stopped.cancelled() => return,
+            request = requests.recv() => if request.is_none() { return },
+        }
+        notify::reloading();
+        let (reloader, ctx_ref) = (Arc::clone(&reloader), Arc::clone(&ctx));
+        let report =
+            tokio::task::spawn_blocking(move || reloader.reload(&ctx_ref.config, &ctx_ref.limits))
+                .await;
+        let summary = match report {
+            Ok(report) => report.summary(),
+            Err(error) => format!("reload failed: {error}"),
+        };
+        tracing::info!("{summary}");
+        notify::ready(&summary);
+    }
 }
 
 /// Writes the ready file atomically (temporary file, then rename).

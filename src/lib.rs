@@ -5,18 +5,22 @@
 //! `route` (how events reach users), `config`; `daemon` runs it all.
 #![forbid(unsafe_code)]
 
+pub mod activation;
 pub mod admin;
 pub mod admin_client;
 pub mod config;
 pub mod core;
 pub mod daemon;
 pub mod failpoints;
+pub mod handover;
+pub mod notify;
 pub mod obs;
 pub mod probe;
 pub mod proto;
+pub mod reload;
 pub mod route;
 pub mod server;
 pub mod store;
 pub mod tls;
 
-pub use daemon::{ServeError, serve};
+pub use daemon::{ServeError, ServeOptions, serve, serve_with};

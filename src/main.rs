@@ -6,16 +6,23 @@
 //! and admin listener as the server. Exit codes: 0 success, 1 runtime failure
 //! (or a failed probe), 2 usage or configuration error.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use msnpd::config::{Config, LogFormat, Role, loader};
+use msnpd::reload::{ReloadHook, Reloader};
 use msnpd::tls::{TlsListeners, gen_cert};
 use msnpd::{admin, admin_client, probe};
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Registry, reload};
 
 /// A server for the MSN Messenger protocol family (MSNP).
 #[derive(Debug, Parser)]
@@ -34,7 +41,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs the server until SIGINT or SIGTERM.
+    /// Runs the server until SIGINT or SIGTERM; SIGHUP reloads the
+    /// configuration; SIGUSR2 hands the listening sockets to a new msnpd and
+    /// then shuts down. Listening sockets passed by systemd socket activation
+    /// (LISTEN_FDS, LISTEN_FDNAMES) are used instead of binding.
     Serve {
         /// Once every listener is bound, write a JSON object mapping listener
         /// name to its bound ip:port to this file.
@@ -202,11 +212,26 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Passed sockets are taken while the process has one thread.
+    let inherited = match cli.command {
+        Command::Serve { .. } => match msnpd::activation::inherited_listeners(&config) {
+            Ok(inherited) => inherited,
+            Err(e) => {
+                eprintln!("msnpd: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => BTreeMap::new(),
+    };
+    let source = ConfigSource {
+        file: cli.config.clone(),
+        overrides: cli.overrides.clone(),
+    };
     let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-        .and_then(|runtime| runtime.block_on(run(cli.command, config)));
+        .and_then(|runtime| runtime.block_on(run(cli.command, config, source, inherited)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -219,9 +244,21 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+/// Where the configuration came from, to read it again on reload.
+#[derive(Debug, Clone)]
+struct ConfigSource {
+    file: Option<PathBuf>,
+    overrides: Vec<String>,
+}
+
+async fn run(
+    command: Command,
+    config: Config,
+    source: ConfigSource,
+    inherited: BTreeMap<String, std::net::TcpListener>,
+) -> anyhow::Result<()> {
     match command {
-        Command::Serve { ready_file } => serve(config, ready_file).await,
+        Command::Serve { ready_file } => serve(config, ready_file, source, inherited).await,
         Command::CheckConfig | Command::GenCert { .. } => Ok(()),
         Command::Migrate => {
             let store = open_store(&config).await?;
@@ -441,30 +478,126 @@ async fn open_store(config: &Config) -> anyhow::Result<msnpd::store::Store> {
         .with_context(|| format!("cannot open the store {}", config.store.url))
 }
 
-async fn serve(config: Config, ready_file: Option<PathBuf>) -> anyhow::Result<()> {
-    init_logging(&config)?;
+async fn serve(
+    config: Config,
+    ready_file: Option<PathBuf>,
+    source: ConfigSource,
+    inherited: BTreeMap<String, std::net::TcpListener>,
+) -> anyhow::Result<()> {
+    let log_filter = init_logging(&config)?;
     // Test builds only: failpoints from the FAILPOINTS variable (src/failpoints.rs).
     #[cfg(feature = "failpoints")]
     let _failpoints = fail::FailScenario::setup();
     let shutdown = CancellationToken::new();
     watch_signals(shutdown.clone())?;
-    msnpd::serve(config, ready_file, shutdown).await?;
+    let requests = watch_reload_signal()?;
+    let handover = watch_signal(
+        SignalKind::user_defined2(),
+        "SIGUSR2",
+        "handing over to a new process",
+    )?;
+    let reloader = Reloader::new(Box::new(move || {
+        loader::load_from_process(source.file.as_deref().map(Path::new), &source.overrides)
+    }))
+    .with_hook(log_filter);
+    let options = msnpd::ServeOptions {
+        ready_file,
+        inherited,
+        reload: Some((requests, reloader)),
+        handover: Some(handover),
+    };
+    msnpd::serve_with(config, options, shutdown).await?;
     Ok(())
 }
 
 /// Logs to stderr (journald keeps it under systemd) at `log.level`, as text or
-/// JSON lines.
-fn init_logging(config: &Config) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level)
+/// JSON lines. Returns the hook that swaps the level filter on reload.
+fn init_logging(config: &Config) -> anyhow::Result<Arc<LogFilter>> {
+    let filter = EnvFilter::try_new(&config.log.level)
         .with_context(|| format!("bad log.level `{}`", config.log.level))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let installed = match config.log.format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let (filter, handle) = reload::Layer::new(filter);
+    // Colours only on a terminal, not in journald or a log file.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (text, json) = match config.log.format {
+        LogFormat::Text => (
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(ansi)
+                    .with_writer(std::io::stderr),
+            ),
+            None,
+        ),
+        LogFormat::Json => (
+            None,
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            ),
+        ),
     };
-    installed.map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(text)
+        .with(json)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))?;
+    Ok(Arc::new(LogFilter {
+        handle,
+        level: std::sync::Mutex::new(config.log.level.clone()),
+    }))
+}
+
+/// The reload hook for `log.level`: swaps the filter of the running subscriber.
+struct LogFilter {
+    handle: reload::Handle<EnvFilter, Registry>,
+    level: std::sync::Mutex<String>,
+}
+
+impl ReloadHook for LogFilter {
+    fn name(&self) -> &str {
+        "log filter"
+    }
+
+    fn apply(&self, config: &Config) -> Result<(), String> {
+        let mut level = self.level.lock().unwrap_or_else(|p| p.into_inner());
+        if *level == config.log.level {
+            return Ok(());
+        }
+        let filter = EnvFilter::try_new(&config.log.level).map_err(|e| e.to_string())?;
+        self.handle.reload(filter).map_err(|e| e.to_string())?;
+        level.clone_from(&config.log.level);
+        tracing::info!(level = %config.log.level, "log filter changed");
+        Ok(())
+    }
+}
+
+/// One reload request per SIGHUP (requests arriving during a reload merge
+/// into one more reload).
+fn watch_reload_signal() -> anyhow::Result<mpsc::Receiver<()>> {
+    watch_signal(
+        SignalKind::hangup(),
+        "SIGHUP",
+        "reloading the configuration",
+    )
+}
+
+/// One request per `kind` signal; requests arriving while one is handled
+/// merge into one more.
+fn watch_signal(
+    kind: SignalKind,
+    name: &'static str,
+    what: &'static str,
+) -> anyhow::Result<mpsc::Receiver<()>> {
+    let mut signals = signal(kind).with_context(|| format!("cannot watch {name}"))?;
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        while signals.recv().await.is_some() {
+            tracing::info!("{name} received, {what}");
+            let _ = tx.try_send(());
+        }
+    });
+    Ok(rx)
 }
 
 /// Cancels `shutdown` on the first SIGINT or SIGTERM; a second one exits at once.

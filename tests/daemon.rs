@@ -1,5 +1,6 @@
 //! The daemon and its command line against the real binary: SIGTERM says
-//! `OUT SSD` to connected clients and exits 0; `check-config` accepts the shipped
+//! `OUT SSD` to connected clients and exits 0 (also with 1,000 logged-in
+//! clients, losing no acknowledged switchboard message); `check-config` accepts the shipped
 //! systemd configuration and names unknown keys (exit 2); `user list`, `user del`
 //! and `user passwd` take effect on a running server.
 
@@ -76,6 +77,163 @@ fn sigterm_says_goodbye_and_exits_cleanly() {
     }
     sb.expect_closed();
     silent.expect_closed();
+    let status = server.wait();
+    assert!(status.success(), "{status}");
+}
+
+/// Shared ticket secret of the 1,000-client test (the test signs tickets itself).
+const SECRET: &str = "0123456789abcdef0123456789abcdef-drain";
+
+/// Creates `emails` in the store at `url` with one precomputed password hash
+/// (argon2 once, not 1,000 times).
+fn create_accounts(url: &str, emails: &[String]) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut config = msnpd::config::Config::default();
+        config.store.url = url.to_owned();
+        let store = msnpd::admin::open_store(&config).await.unwrap();
+        let hash = msnpd::core::auth::hash_password("pw");
+        for email in emails {
+            store.create_user(email, email, &hash, None).await.unwrap();
+        }
+        store.close().await;
+    });
+}
+
+/// MSNP8 login with a ticket signed by the test.
+fn login_with_ticket(addr: &str, email: &str) -> Client {
+    let key = msnpd::core::auth::TicketKey::new(SECRET.as_bytes());
+    let ticket = key.issue(email, 3600, std::time::SystemTime::now());
+    let mut c = Client::connect(addr);
+    c.send("VER 1 MSNP8 CVR0");
+    c.expect("VER 1 MSNP8");
+    c.send(&format!("USR 2 TWN I {email}"));
+    c.expect_prefix("USR 2 TWN S ");
+    c.send(&format!("USR 3 TWN S {ticket}"));
+    c.expect_prefix(&format!("USR 3 OK {email} "));
+    let (header, _) = c.read_payload_line();
+    assert!(header.starts_with("MSG Hotmail Hotmail "), "{header}");
+    c
+}
+
+/// The MSG payloads and the ACKed TrIDs in what a switchboard client received.
+fn messages_and_acks(bytes: &[u8]) -> (Vec<String>, Vec<u32>) {
+    let (mut payloads, mut acks) = (Vec::new(), Vec::new());
+    let mut rest = bytes;
+    while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let line = String::from_utf8_lossy(&rest[..end]).into_owned();
+        rest = &rest[end + 2..];
+        let words: Vec<&str> = line.split(' ').collect();
+        match words[0] {
+            "MSG" => {
+                let len: usize = words[words.len() - 1].parse().unwrap();
+                payloads.push(String::from_utf8_lossy(&rest[..len]).into_owned());
+                rest = &rest[len..];
+            }
+            "ACK" => acks.push(words[1].parse().unwrap()),
+            _ => {}
+        }
+    }
+    (payloads, acks)
+}
+
+#[test]
+fn sigterm_with_a_thousand_clients_drains_every_one() {
+    const CLIENTS: usize = 1000;
+    const THREADS: usize = 4;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("msnpd.sqlite").display());
+    let server = Server::start_with_store(
+        dir,
+        &url,
+        &[
+            &format!("auth.ticket_secret={SECRET}"),
+            "shutdown.drain_timeout_secs=20",
+        ],
+    );
+    let emails: Vec<String> = (0..CLIENTS).map(|i| format!("u{i}@drain.test")).collect();
+    create_accounts(&url, &emails);
+
+    // 1,000 logged-in notification clients, logged in from a few threads.
+    let ns = server.addr("ns").to_owned();
+    let mut clients: Vec<Client> = std::thread::scope(|scope| {
+        let handles: Vec<_> = emails
+            .chunks(CLIENTS / THREADS)
+            .map(|chunk| {
+                let ns = ns.clone();
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|email| login_with_ticket(&ns, email))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(clients.len(), CLIENTS);
+
+    // Two of them in a switchboard.
+    let (alice, bob) = (&emails[0], &emails[1]);
+    for c in &mut clients[..2] {
+        c.send("CHG 9 NLN 0");
+        c.expect("CHG 9 NLN 0");
+    }
+    clients[0].send("XFR 10 SB");
+    let xfr = clients[0].expect_prefix("XFR 10 SB ");
+    let parts: Vec<&str> = xfr.split(' ').collect();
+    let mut sb_alice = Client::connect(parts[3]);
+    sb_alice.send(&format!("USR 1 {alice} {}", parts[5]));
+    sb_alice.expect_prefix("USR 1 OK ");
+    sb_alice.send(&format!("CAL 2 {bob}"));
+    sb_alice.expect_prefix("CAL 2 RINGING ");
+    let rng = clients[1].expect_prefix("RNG ");
+    let rng: Vec<&str> = rng.split(' ').collect();
+    let mut sb_bob = Client::connect(rng[2]);
+    sb_bob.send(&format!("ANS 1 {bob} {} {}", rng[4], rng[1]));
+    sb_bob.expect_prefix("IRO 1 1 1 ");
+    sb_bob.expect("ANS 1 OK");
+    sb_alice.expect_prefix(&format!("JOI {bob} "));
+
+    // One message acknowledged before SIGTERM, and a burst in flight when it
+    // comes: every ACK alice gets is for a message bob got.
+    let msg = |i: u32| {
+        format!("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nmessage {i}")
+    };
+    let first = msg(0);
+    sb_alice.send_payload("MSG 100 A", first.as_bytes());
+    sb_alice.expect("ACK 100");
+    for i in 1..=50u32 {
+        let body = msg(i);
+        sb_alice.send_payload(&format!("MSG {} A", 100 + i), body.as_bytes());
+    }
+    server.terminate();
+
+    let (received, _) = messages_and_acks(&sb_bob.read_to_eof());
+    let (_, acked) = messages_and_acks(&sb_alice.read_to_eof());
+    assert!(
+        received.contains(&first),
+        "the message ACKed before SIGTERM was lost"
+    );
+    for trid in acked {
+        let body = msg(trid - 100);
+        assert!(received.contains(&body), "ACK {trid} but bob never got it");
+    }
+    // Every notification client hears OUT SSD (after whatever else was
+    // queued for it) and is closed.
+    for (i, c) in clients.iter_mut().enumerate() {
+        let rest = String::from_utf8_lossy(&c.read_to_eof()).into_owned();
+        assert!(
+            rest.ends_with("OUT SSD\r\n"),
+            "client {i} got {rest:?} instead of OUT SSD"
+        );
+    }
     let status = server.wait();
     assert!(status.success(), "{status}");
 }

@@ -279,6 +279,14 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
         );
     }
 
+    // [shutdown]
+    if config.shutdown.drain_timeout_secs == 0 {
+        bad(
+            "shutdown.drain_timeout_secs",
+            "must be greater than 0".into(),
+        );
+    }
+
     // [probe]
     if config.probe.timeout_secs == 0 {
         bad("probe.timeout_secs", "must be greater than 0".into());

@@ -3,14 +3,17 @@
 //! environment (`MSNPD__SECTION__KEY`) and `-O section.key=value`, in that order.
 
 pub mod keys;
+mod live;
 pub mod loader;
 mod network;
+pub mod reload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use live::LiveConfig;
 pub use network::{IpNet, IpNetError};
 
 /// The whole configuration.
@@ -29,6 +32,8 @@ pub struct Config {
     pub offline: OfflineConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Graceful shutdown.
+    pub shutdown: ShutdownConfig,
     /// The operator API (`msnpd kick`, `broadcast`, `stats`).
     pub admin: AdminConfig,
     /// The synthetic health check `msnpd probe`.
@@ -198,6 +203,19 @@ pub struct LogConfig {
     pub level: String,
     /// `text` or `json`. Default `text`.
     pub format: LogFormat,
+}
+
+/// `[shutdown]`: what SIGTERM (and SIGINT) does. The server stops accepting,
+/// tells every notification client `OUT SSD`, delivers what its connections
+/// already took, flushes the store and exits 0.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// Seconds connections get to write their last lines (`OUT SSD`, queued
+    /// messages) and close before the server stops waiting for them and
+    /// closes the store anyway. Keep it below systemd's `TimeoutStopSec`
+    /// (90 s by default). Can change on reload. Default 10.
+    pub drain_timeout_secs: u64,
 }
 
 /// `[admin]`: the operator API served on the admin listener under `/admin/`
@@ -423,6 +441,14 @@ impl Default for OfflineConfig {
     }
 }
 
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            drain_timeout_secs: 10,
+        }
+    }
+}
+
 impl Default for ProbeConfig {
     fn default() -> Self {
         ProbeConfig {
@@ -471,6 +497,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             offline: OfflineConfig::default(),
             log: LogConfig::default(),
+            shutdown: ShutdownConfig::default(),
             admin: AdminConfig::default(),
             probe: ProbeConfig::default(),
             listeners,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::BytesMut;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
@@ -36,6 +36,8 @@ const EVENT_BATCH: usize = 64;
 const WRITE_STALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long the last lines (an error, `OUT SSD`) may take to write before a close.
 const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection closed by shutdown waits for the client to close its side.
+const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A protocol session driven by the connection actor (notification or switchboard).
 pub trait Session: Send {
@@ -62,6 +64,12 @@ pub trait Session: Send {
         event: Event,
         out: &mut Outbox,
     ) -> impl std::future::Future<Output = ()> + Send;
+    /// Whether events already queued for this connection are handled before
+    /// the goodbye at shutdown (switchboards: messages relayed to it and its
+    /// ACKs). Default false: presence noise of a server going down is dropped.
+    fn drains_on_shutdown(&self) -> bool {
+        false
+    }
     /// The server is shutting down: say goodbye (e.g. `OUT SSD`).
     fn on_shutdown(&mut self, out: &mut Outbox);
     /// The connection is gone: leave rooms, unregister, tell watchers.
@@ -159,6 +167,14 @@ async fn run_in_span<S: Session, T: Transport>(
             biased;
             _ = shutdown.cancelled(), if !shutting_down => {
                 shutting_down = true;
+                // What others already handed a switchboard connection (a
+                // relayed message, the outcome that ACKs its sender's) is
+                // written before the close; bounded by `limits.outbox_lines`.
+                while session.drains_on_shutdown()
+                    && let Ok(event) = events.try_recv()
+                {
+                    session.on_event(event, &mut out).await;
+                }
                 session.on_shutdown(&mut out);
                 out.close();
             }
@@ -270,7 +286,27 @@ async fn run_in_span<S: Session, T: Transport>(
     session.on_close().await;
     if end != End::SlowReader {
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+        if shutting_down {
+            linger(&mut stream).await;
+        }
     }
+}
+
+/// After our FIN at shutdown, reads and discards what the client still sends
+/// until it closes too (at most [`LINGER_TIMEOUT`]): closing a socket with
+/// unread input makes the kernel answer with a reset, which a client sees as
+/// a failure instead of the goodbye it was sent.
+async fn linger<T: Transport>(stream: &mut T) {
+    let mut sink = [0u8; 512];
+    let _ = tokio::time::timeout(LINGER_TIMEOUT, async {
+        loop {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
 }
 
 /// Charges the command rate, parses a frame, asks the gate, and hands the

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::limits::Limits;
-use crate::config::Config;
+use crate::config::LiveConfig;
 use crate::core::auth::TicketKey;
 use crate::core::switchboard::SwitchboardHub;
 use crate::proto::Dialect;
@@ -16,8 +16,9 @@ use crate::store::Store;
 /// Shared server state, one per process.
 #[derive(Debug)]
 pub struct ServerContext {
-    /// The configuration in force.
-    pub config: Config,
+    /// The configuration in force (replaced by a reload; take a snapshot
+    /// with `config.get()`).
+    pub config: LiveConfig,
     /// The store.
     pub store: Store,
     /// How events reach users.
@@ -37,10 +38,11 @@ pub struct ServerContext {
 impl ServerContext {
     /// Whether `dialect` is served under the configuration.
     pub fn serves(&self, dialect: Dialect) -> bool {
-        let p = &self.config.protocol;
+        let config = self.config.get();
+        let p = &config.protocol;
         let v = dialect.version();
         v >= p.min_dialect
             && v <= p.max_dialect
-            && (self.config.auth.md5_dialects || !dialect.uses_md5_auth())
+            && (config.auth.md5_dialects || !dialect.uses_md5_auth())
     }
 }

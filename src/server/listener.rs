@@ -51,7 +51,8 @@ pub enum MsnpRole {
 
 /// The per-connection limits from the configuration.
 pub fn connection_limits(ctx: &ServerContext) -> ConnectionLimits {
-    let l = &ctx.config.limits;
+    let config = ctx.config.get();
+    let l = &config.limits;
     ConnectionLimits {
         frame: FrameLimits {
             max_line: l.max_line_bytes,
@@ -76,7 +77,6 @@ pub async fn run(
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
-    let limits = connection_limits(&ctx);
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -99,9 +99,10 @@ pub async fn run(
                 continue;
             }
         };
+        // Read per connection, so a reload holds for connections accepted after it.
+        let limits = connection_limits(&ctx);
         let ctx = Arc::clone(&ctx);
         let shutdown = shutdown.clone();
-        let limits = limits.clone();
         let role = role.clone();
         let tls = tls.clone();
         tracker.spawn(async move {
@@ -129,7 +130,7 @@ async fn serve<T: Transport>(
     shutdown: CancellationToken,
     limits: ConnectionLimits,
 ) {
-    let (tx, rx) = mpsc::channel(ctx.config.limits.outbox_lines.max(1));
+    let (tx, rx) = mpsc::channel(ctx.config.get().limits.outbox_lines.max(1));
     let close = CancellationToken::new();
     match role {
         MsnpRole::Notification => {

@@ -77,6 +77,27 @@ impl TlsListeners {
     }
 }
 
+/// On every configuration reload (SIGHUP), each TLS listener reads its
+/// certificate, key and client CA again from the reloaded settings.
+impl crate::reload::ReloadHook for TlsListeners {
+    fn name(&self) -> &str {
+        "tls"
+    }
+
+    fn apply(&self, config: &crate::config::Config) -> Result<(), String> {
+        let errors = self.reload_tls(&config.listeners);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Reloads with real in-process handshakes (a tokio-rustls client over an

@@ -7,6 +7,7 @@
 pub mod admin_http;
 pub mod chat;
 pub mod fault_proxy;
+pub mod ops;
 pub mod pg_cluster;
 pub mod postgres;
 
@@ -688,6 +689,21 @@ impl<S: Stream> Client<S> {
         let stream = self.reader.get_mut();
         stream.write_all(bytes).unwrap();
         stream.flush().unwrap();
+    }
+
+    /// Reads everything until the server closes the connection (a reset
+    /// ends it too) and returns it.
+    pub fn read_to_eof(&mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.reader.read(&mut buf) {
+                Ok(0) => return all,
+                Ok(n) => all.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return all,
+                Err(e) => panic!("expected the connection to end, got error {e}"),
+            }
+        }
     }
 
     /// Reads and discards everything until the server closes the connection;

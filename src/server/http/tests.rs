@@ -310,7 +310,7 @@ async fn admin_state(serving: bool) -> Arc<super::admin::AdminState> {
     let store = Store::connect("sqlite::memory:", 1).await.unwrap();
     store.migrate().await.unwrap();
     let ctx = Arc::new(ServerContext {
-        config: Config::default(),
+        config: crate::config::LiveConfig::new(Config::default()),
         store,
         router: Router::new(),
         hub: SwitchboardHub::new(std::time::Duration::from_secs(60), 20, false),

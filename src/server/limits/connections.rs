@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use governor::clock::MonotonicClock;
 use governor::state::keyed::HashMapStateStore;
@@ -48,12 +48,12 @@ type KeyedLimiter = RateLimiter<IpAddr, HashMapStateStore<IpAddr>, MonotonicCloc
 /// Counts open connections and decides whether a new one may stay.
 #[derive(Debug)]
 pub struct ConnectionLimiter {
-    max_total: usize,
-    max_per_ip: usize,
-    exempt: Exemptions,
+    max_total: AtomicUsize,
+    max_per_ip: AtomicUsize,
+    exempt: RwLock<Exemptions>,
     total: AtomicUsize,
     per_ip: Mutex<HashMap<IpAddr, usize>>,
-    connect_rate: KeyedLimiter,
+    connect_rate: RwLock<KeyedLimiter>,
     admissions: AtomicU64,
     refused: AtomicU64,
 }
@@ -69,19 +69,36 @@ impl ConnectionLimiter {
         exempt: Exemptions,
     ) -> ConnectionLimiter {
         ConnectionLimiter {
-            max_total,
-            max_per_ip,
-            exempt,
+            max_total: AtomicUsize::new(max_total),
+            max_per_ip: AtomicUsize::new(max_per_ip),
+            exempt: RwLock::new(exempt),
             total: AtomicUsize::new(0),
             per_ip: Mutex::new(HashMap::new()),
-            connect_rate: RateLimiter::new(
+            connect_rate: RwLock::new(RateLimiter::new(
                 connect_quota,
                 HashMapStateStore::default(),
                 MonotonicClock,
-            ),
+            )),
             admissions: AtomicU64::new(0),
             refused: AtomicU64::new(0),
         }
+    }
+
+    /// Puts new limits in force (a reload). Open connections keep their
+    /// slots and count against the new limits; the connect-rate buckets start
+    /// full again.
+    pub fn reconfigure(
+        &self,
+        max_total: usize,
+        max_per_ip: usize,
+        connect_quota: Quota,
+        exempt: Exemptions,
+    ) {
+        self.max_total.store(max_total, Ordering::Release);
+        self.max_per_ip.store(max_per_ip, Ordering::Release);
+        *self.exempt.write().unwrap_or_else(|p| p.into_inner()) = exempt;
+        *self.connect_rate.write().unwrap_or_else(|p| p.into_inner()) =
+            RateLimiter::new(connect_quota, HashMapStateStore::default(), MonotonicClock);
     }
 
     /// Decides on a connection from `peer` that just arrived on a `kind`
@@ -93,8 +110,9 @@ impl ConnectionLimiter {
         kind: ListenerKind,
     ) -> Result<ConnectionPermit, Refusal> {
         if self.admissions.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.connect_rate.retain_recent();
-            self.connect_rate.shrink_to_fit();
+            let rate = self.connect_rate.read().unwrap_or_else(|p| p.into_inner());
+            rate.retain_recent();
+            rate.shrink_to_fit();
         }
         let result = self.try_admit(peer, kind);
         if let Err(refusal) = &result {
@@ -113,9 +131,19 @@ impl ConnectionLimiter {
         peer: IpAddr,
         kind: ListenerKind,
     ) -> Result<ConnectionPermit, Refusal> {
-        let key = (!self.exempt.covers(peer)).then(|| ip_key(peer));
+        let exempt = self
+            .exempt
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .covers(peer);
+        let key = (!exempt).then(|| ip_key(peer));
         if let Some(key) = key
-            && self.connect_rate.check_key(&key).is_err()
+            && self
+                .connect_rate
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .check_key(&key)
+                .is_err()
         {
             return Err(Refusal::TooFastFromIp);
         }
@@ -126,7 +154,7 @@ impl ConnectionLimiter {
             ip: None,
         };
         if kind != ListenerKind::Admin {
-            if self.total.fetch_add(1, Ordering::AcqRel) >= self.max_total {
+            if self.total.fetch_add(1, Ordering::AcqRel) >= self.max_total.load(Ordering::Acquire) {
                 self.total.fetch_sub(1, Ordering::AcqRel);
                 return Err(Refusal::ServerFull);
             }
@@ -135,7 +163,7 @@ impl ConnectionLimiter {
         if let Some(key) = key {
             let mut map = self.per_ip.lock().unwrap_or_else(|p| p.into_inner());
             let open = map.entry(key).or_insert(0);
-            if *open >= self.max_per_ip {
+            if *open >= self.max_per_ip.load(Ordering::Acquire) {
                 if *open == 0 {
                     map.remove(&key);
                 }

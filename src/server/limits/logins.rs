@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::{Exemptions, ip_key};
@@ -21,7 +21,7 @@ const SWEEP_FLOOR: usize = 1024;
 pub struct LoginThrottle {
     per_account: FailureWindow<String>,
     per_ip: FailureWindow<IpAddr>,
-    exempt: Exemptions,
+    exempt: RwLock<Exemptions>,
 }
 
 impl LoginThrottle {
@@ -36,8 +36,22 @@ impl LoginThrottle {
         LoginThrottle {
             per_account: FailureWindow::new("account", per_account, window),
             per_ip: FailureWindow::new("address", per_ip, window),
-            exempt,
+            exempt: RwLock::new(exempt),
         }
+    }
+
+    /// Puts new limits in force (a reload); failures already counted stay.
+    pub fn reconfigure(&self, per_account: u32, per_ip: u32, window: Duration, exempt: Exemptions) {
+        self.per_account.reconfigure(per_account, window);
+        self.per_ip.reconfigure(per_ip, window);
+        *self.exempt.write().unwrap_or_else(|p| p.into_inner()) = exempt;
+    }
+
+    fn exempt(&self, ip: IpAddr) -> bool {
+        self.exempt
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .covers(ip)
     }
 
     /// Whether a password login for `account` from `ip` must be refused now,
@@ -80,11 +94,11 @@ impl LoginThrottle {
     }
 
     fn ip_blocked(&self, ip: IpAddr, now: Instant) -> bool {
-        !self.exempt.covers(ip) && self.per_ip.blocked(&ip_key(ip), now)
+        !self.exempt(ip) && self.per_ip.blocked(&ip_key(ip), now)
     }
 
     fn ip_failed(&self, ip: IpAddr, now: Instant) {
-        if !self.exempt.covers(ip) {
+        if !self.exempt(ip) {
             self.per_ip.record(ip_key(ip), now);
         }
     }
@@ -94,13 +108,13 @@ impl LoginThrottle {
 #[derive(Debug)]
 struct FailureWindow<K> {
     what: &'static str,
-    max: u32,
-    window: Duration,
     state: Mutex<Table<K>>,
 }
 
 #[derive(Debug)]
 struct Table<K> {
+    max: u32,
+    window: Duration,
     entries: HashMap<K, Entry>,
     sweep_at: usize,
 }
@@ -111,21 +125,29 @@ struct Entry {
     failures: u32,
 }
 
+impl<K> Table<K> {
+    fn live(&self, entry: &Entry, now: Instant) -> bool {
+        now.saturating_duration_since(entry.since) < self.window
+    }
+}
+
 impl<K: Hash + Eq + Clone + std::fmt::Display> FailureWindow<K> {
     fn new(what: &'static str, max: u32, window: Duration) -> Self {
         FailureWindow {
             what,
-            max: max.max(1),
-            window,
             state: Mutex::new(Table {
+                max: max.max(1),
+                window,
                 entries: HashMap::new(),
                 sweep_at: SWEEP_FLOOR,
             }),
         }
     }
 
-    fn live(&self, entry: &Entry, now: Instant) -> bool {
-        now.saturating_duration_since(entry.since) < self.window
+    fn reconfigure(&self, max: u32, window: Duration) {
+        let mut table = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        table.max = max.max(1);
+        table.window = window;
     }
 
     fn blocked(&self, key: &K, now: Instant) -> bool {
@@ -133,32 +155,37 @@ impl<K: Hash + Eq + Clone + std::fmt::Display> FailureWindow<K> {
         table
             .entries
             .get(key)
-            .is_some_and(|e| self.live(e, now) && e.failures >= self.max)
+            .is_some_and(|e| table.live(e, now) && e.failures >= table.max)
     }
 
     fn record(&self, key: K, now: Instant) {
-        let mut table = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let table = &mut *guard;
         if table.entries.len() >= table.sweep_at {
-            table.entries.retain(|_, e| self.live(e, now));
+            let window = table.window;
+            table
+                .entries
+                .retain(|_, e| now.saturating_duration_since(e.since) < window);
             table.sweep_at = (table.entries.len() * 2).max(SWEEP_FLOOR);
         }
+        let (max, window) = (table.max, table.window);
         let entry = table.entries.entry(key.clone()).or_insert(Entry {
             since: now,
             failures: 0,
         });
-        if !self.live(entry, now) {
+        if now.saturating_duration_since(entry.since) >= window {
             *entry = Entry {
                 since: now,
                 failures: 0,
             };
         }
         entry.failures = entry.failures.saturating_add(1);
-        if entry.failures == self.max {
+        if entry.failures == max {
             tracing::warn!(
                 "{} {key}: {} failed logins; refusing its logins for up to {} s",
                 self.what,
-                self.max,
-                self.window.as_secs()
+                max,
+                window.as_secs()
             );
         }
     }

@@ -11,7 +11,7 @@ mod rates;
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::Quota;
@@ -31,40 +31,83 @@ pub struct Limits {
     pub logins: Arc<LoginThrottle>,
     /// Switchboard invitations per account.
     pub invites: InviteLimiter,
+    command_quota: Mutex<Quota>,
+}
+
+/// The quotas and sets `[limits]` describes, derived once.
+struct Derived {
+    exempt: Exemptions,
+    connect_quota: Quota,
+    login_window: Duration,
+    invite_quota: Quota,
     command_quota: Quota,
+}
+
+impl Derived {
+    fn of(config: &LimitsConfig) -> Derived {
+        let per_window = nonzero(config.connects_per_ip);
+        let window = Duration::from_secs(config.connect_window_secs.max(1));
+        Derived {
+            exempt: Exemptions::new(config.exempt_networks.clone()),
+            connect_quota: Quota::with_period(window / per_window.get())
+                .unwrap_or_else(|| Quota::per_second(per_window))
+                .allow_burst(per_window),
+            login_window: Duration::from_secs(config.login_failure_window_secs),
+            invite_quota: Quota::per_minute(nonzero(config.invites_per_minute)),
+            command_quota: Quota::per_second(nonzero(config.commands_per_sec))
+                .allow_burst(nonzero(config.command_burst)),
+        }
+    }
 }
 
 impl Limits {
     /// The limiters `config` describes.
     pub fn new(config: &LimitsConfig) -> Limits {
-        let exempt = Exemptions::new(config.exempt_networks.clone());
-        let per_window = nonzero(config.connects_per_ip);
-        let window = Duration::from_secs(config.connect_window_secs.max(1));
-        let connect_quota = Quota::with_period(window / per_window.get())
-            .unwrap_or_else(|| Quota::per_second(per_window))
-            .allow_burst(per_window);
+        let d = Derived::of(config);
         Limits {
             connections: Arc::new(ConnectionLimiter::new(
                 config.max_connections,
                 config.max_connections_per_ip,
-                connect_quota,
-                exempt.clone(),
+                d.connect_quota,
+                d.exempt.clone(),
             )),
             logins: Arc::new(LoginThrottle::new(
                 config.login_failures_per_account,
                 config.login_failures_per_ip,
-                Duration::from_secs(config.login_failure_window_secs),
-                exempt,
+                d.login_window,
+                d.exempt,
             )),
-            invites: InviteLimiter::new(Quota::per_minute(nonzero(config.invites_per_minute))),
-            command_quota: Quota::per_second(nonzero(config.commands_per_sec))
-                .allow_burst(nonzero(config.command_burst)),
+            invites: InviteLimiter::new(d.invite_quota),
+            command_quota: Mutex::new(d.command_quota),
         }
+    }
+
+    /// Puts the shared limits of `config` in force (a reload): the connection
+    /// caps and exemptions at once (open connections keep their slots), the
+    /// failed-login counts keep going under the new thresholds, rate buckets
+    /// (connect rate, invitations) start full, and the command rate holds for
+    /// connections opened afterwards.
+    pub fn reconfigure(&self, config: &LimitsConfig) {
+        let d = Derived::of(config);
+        self.connections.reconfigure(
+            config.max_connections,
+            config.max_connections_per_ip,
+            d.connect_quota,
+            d.exempt.clone(),
+        );
+        self.logins.reconfigure(
+            config.login_failures_per_account,
+            config.login_failures_per_ip,
+            d.login_window,
+            d.exempt,
+        );
+        self.invites.set_quota(d.invite_quota);
+        *self.command_quota.lock().unwrap_or_else(|p| p.into_inner()) = d.command_quota;
     }
 
     /// A fresh command budget for one new connection.
     pub fn command_rate(&self) -> CommandRate {
-        CommandRate::new(self.command_quota)
+        CommandRate::new(*self.command_quota.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

@@ -3,6 +3,7 @@
 //! switchboard invitations per account ([`InviteLimiter`], one bucket per
 //! account over all its switchboards). The gate charges both.
 
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use governor::clock::{Clock, MonotonicClock};
@@ -44,9 +45,13 @@ impl<C: Clock> CommandRate<C> {
 /// Invitation budgets, one per account.
 #[derive(Debug)]
 pub struct InviteLimiter<C: Clock = MonotonicClock> {
-    buckets: RateLimiter<String, HashMapStateStore<String>, C, NoOpMiddleware<C::Instant>>,
+    buckets: RwLock<Buckets<C>>,
+    clock: C,
     checks: AtomicU64,
 }
+
+type Buckets<C> =
+    RateLimiter<String, HashMapStateStore<String>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
 impl InviteLimiter {
     /// A limiter granting each account `quota`.
@@ -55,23 +60,38 @@ impl InviteLimiter {
     }
 }
 
-impl<C: Clock> InviteLimiter<C> {
+impl<C: Clock + Clone> InviteLimiter<C> {
     /// A limiter granting each account `quota`, on `clock`.
     pub fn with_clock(quota: Quota, clock: C) -> Self {
         InviteLimiter {
-            buckets: RateLimiter::new(quota, HashMapStateStore::default(), clock),
+            buckets: RwLock::new(RateLimiter::new(
+                quota,
+                HashMapStateStore::default(),
+                clock.clone(),
+            )),
+            clock,
             checks: AtomicU64::new(0),
         }
+    }
+
+    /// Grants `quota` from now on (a reload); every account starts with a full
+    /// bucket again.
+    pub fn set_quota(&self, quota: Quota) {
+        let fresh = RateLimiter::new(quota, HashMapStateStore::default(), self.clock.clone());
+        *self.buckets.write().unwrap_or_else(|p| p.into_inner()) = fresh;
     }
 
     /// Takes one invitation's token for `account` (compared lower-cased);
     /// `false` when the account is over its rate.
     pub fn allow(&self, account: &str) -> bool {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            self.buckets.retain_recent();
-            self.buckets.shrink_to_fit();
+            let buckets = self.buckets.read().unwrap_or_else(|p| p.into_inner());
+            buckets.retain_recent();
+            buckets.shrink_to_fit();
         }
         self.buckets
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .check_key(&account.to_ascii_lowercase())
             .is_ok()
     }
@@ -128,6 +148,7 @@ mod tests {
         }
         clock.advance(Duration::from_secs(120));
         invites.allow("last@x.org");
-        assert!(invites.buckets.len() <= 1, "{}", invites.buckets.len());
+        let buckets = invites.buckets.read().unwrap().len();
+        assert!(buckets <= 1, "{buckets}");
     }
 }

@@ -10,7 +10,7 @@ use crate::server::outbox::Outbox;
 impl NsSession {
     /// Sends `CHL 0 challenge` if challenges are on and the dialect has them.
     pub(super) fn send_challenge(&mut self, out: &mut Outbox) {
-        if !self.ctx.config.protocol.challenges || !out.dialect().has_challenges() {
+        if !self.ctx.config.get().protocol.challenges || !out.dialect().has_challenges() {
             return;
         }
         let nonce = challenge::new_challenge();

@@ -172,7 +172,7 @@ impl Session for NsSession {
                 response,
             } => self.qry(trid, &product_id, &response, out),
             Command::Png => out.send(Reply::Qng {
-                next_ping_seconds: self.ctx.config.protocol.ping_interval_secs,
+                next_ping_seconds: self.ctx.config.get().protocol.ping_interval_secs,
             }),
             Command::Out => out.close(),
             Command::Gcf { trid, file } => self.gcf(trid, &file, out),

@@ -73,7 +73,8 @@ impl SbSession {
         let Some(member) = self.member.as_ref() else {
             return;
         };
-        let settings = &self.ctx.config.offline;
+        let config = self.ctx.config.get();
+        let settings = &config.offline;
         let confirm = mode != AckMode::Unacknowledged;
         let relay = member
             .room

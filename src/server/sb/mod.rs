@@ -269,7 +269,7 @@ impl SbSession {
             Err(StoreError::UnknownUser) => return Err(ErrorCode::InvalidUser),
             Err(_) => return Err(ErrorCode::NotOnline),
         };
-        if !self.ctx.config.offline.enabled {
+        if !self.ctx.config.get().offline.enabled {
             return Err(ErrorCode::NotOnline);
         }
         let list = match self.ctx.store.contact_list(account.id).await {
@@ -409,6 +409,10 @@ impl Session for SbSession {
             | Event::RemovedFromReverseList { .. }
             | Event::Ring { .. } => {}
         }
+    }
+
+    fn drains_on_shutdown(&self) -> bool {
+        true
     }
 
     fn on_shutdown(&mut self, _out: &mut Outbox) {}
