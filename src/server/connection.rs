@@ -17,7 +17,6 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
@@ -25,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 use super::gate::{self, Asker, ConnRole, Stage};
 use super::limits::{CommandRate, Limits};
 use super::outbox::Outbox;
+use crate::core::event_queue::EventReceiver;
 use crate::core::events::Event;
 use crate::proto::{self, Command, Dialect, Frame, FrameLimits, MsnpCodec, ParseError, Reply};
 
@@ -96,12 +96,13 @@ enum End {
     SlowReader,
 }
 
-/// Runs one connection to its end.
+/// Runs one connection to its end. The session is boxed so the task's own
+/// state (which every idle connection keeps) stays small.
 pub async fn run<S: Session>(
     mut stream: TcpStream,
     peer: SocketAddr,
-    mut session: S,
-    mut events: mpsc::Receiver<Event>,
+    mut session: Box<S>,
+    mut events: EventReceiver,
     close: CancellationToken,
     shutdown: CancellationToken,
     limits: ConnectionLimits,
@@ -139,11 +140,11 @@ pub async fn run<S: Session>(
                 }
             }
             Some(event) = events.recv() => {
-                session.on_event(event, &mut out).await;
+                Box::pin(session.on_event(event, &mut out)).await;
                 // Take what else is queued so one write carries a burst.
                 for _ in 0..EVENT_BATCH {
                     match events.try_recv() {
-                        Ok(event) => session.on_event(event, &mut out).await,
+                        Ok(event) => Box::pin(session.on_event(event, &mut out)).await,
                         Err(_) => break,
                     }
                 }
@@ -158,7 +159,13 @@ pub async fn run<S: Session>(
                 match stream.try_read_buf(&mut rbuf) {
                     Ok(0) => break 'conn End::Peer,
                     Ok(_) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue 'conn,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        // A spurious wake-up: keep no empty buffer while idle.
+                        if rbuf.is_empty() {
+                            rbuf = BytesMut::new();
+                        }
+                        continue 'conn;
+                    }
                     Err(_) => break 'conn End::Peer,
                 }
                 loop {
@@ -229,7 +236,7 @@ pub async fn run<S: Session>(
         End::Timeout => tracing::debug!(%peer, "timeout"),
         End::Peer | End::Closed => tracing::debug!(%peer, ?end, "connection ended"),
     }
-    session.on_close().await;
+    Box::pin(session.on_close()).await;
     if end != End::SlowReader {
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
     }
@@ -238,7 +245,7 @@ pub async fn run<S: Session>(
 /// Charges the command rate, parses a frame, asks the gate, and hands the
 /// command to the session.
 async fn dispatch<S: Session>(
-    session: &mut S,
+    session: &mut Box<S>,
     frame: Frame,
     out: &mut Outbox,
     commands: &CommandRate,
@@ -281,7 +288,9 @@ async fn dispatch<S: Session>(
         }
         return;
     }
-    session.handle(command, out).await;
+    // Boxed: the handlers' futures (store queries among them) are large, and
+    // inlined they would make every connection task, idle or not, that large.
+    Box::pin(session.handle(command, out)).await;
 }
 
 #[cfg(test)]
@@ -352,7 +361,7 @@ mod tests {
             .await
             .unwrap();
         let (server, peer) = listener.accept().await.unwrap();
-        let (tx, rx) = mpsc::channel(capacity);
+        let (tx, rx) = crate::core::event_queue::channel(capacity);
         let close = CancellationToken::new();
         let handle = SessionHandle {
             id: 1,
@@ -380,10 +389,10 @@ mod tests {
             send_queue_bytes: config.send_queue_bytes,
             shared: Arc::new(Limits::new(&config)),
         };
-        let session = Blocking {
+        let session = Box::new(Blocking {
             entered: Some(entered),
             release,
-        };
+        });
         tokio::spawn(run(
             server,
             peer,

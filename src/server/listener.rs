@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -19,6 +18,7 @@ use super::context::ServerContext;
 use super::limits::{ListenerKind, Refusal};
 use super::ns::NsSession;
 use super::sb::SbSession;
+use crate::core::event_queue;
 use crate::proto::FrameLimits;
 
 /// Pause after a failed `accept` (e.g. `EMFILE`, out of file descriptors)
@@ -92,35 +92,35 @@ pub async fn run(
                 continue;
             }
         };
-        let (tx, rx) = mpsc::channel(ctx.config.limits.outbox_lines.max(1));
+        let (tx, rx) = event_queue::channel(ctx.config.limits.outbox_lines);
         let close = CancellationToken::new();
         let ctx = Arc::clone(&ctx);
         let shutdown = shutdown.clone();
         let limits = limits.clone();
         match &role {
             MsnpRole::Notification => {
-                let session = NsSession::notification(ctx, peer, tx, close.clone());
+                let session = Box::new(NsSession::notification(ctx, peer, tx, close.clone()));
                 tracker.spawn(async move {
                     let _permit = permit;
                     connection::run(stream, peer, session, rx, close, shutdown, limits).await;
                 });
             }
             MsnpRole::Dispatch { ns_addr, own_addr } => {
-                let session = NsSession::dispatch(
+                let session = Box::new(NsSession::dispatch(
                     ctx,
                     peer,
                     ns_addr.clone(),
                     own_addr.clone(),
                     tx,
                     close.clone(),
-                );
+                ));
                 tracker.spawn(async move {
                     let _permit = permit;
                     connection::run(stream, peer, session, rx, close, shutdown, limits).await;
                 });
             }
             MsnpRole::Switchboard => {
-                let session = SbSession::new(ctx, peer, tx, close.clone());
+                let session = Box::new(SbSession::new(ctx, peer, tx, close.clone()));
                 tracker.spawn(async move {
                     let _permit = permit;
                     connection::run(stream, peer, session, rx, close, shutdown, limits).await;

@@ -15,13 +15,13 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::connection::Session;
 use super::context::ServerContext;
 use super::gate::{ConnRole, Stage};
 use super::outbox::Outbox;
+use crate::core::event_queue::EventSender;
 use crate::core::events::{Event, KickReason};
 use crate::core::model::{Account, ContactList};
 use crate::core::registry::SessionHandle;
@@ -60,7 +60,7 @@ pub struct NsSession {
     /// last saw them offline: their personal message (`UBX`) follows only the
     /// first such line, later ones come with `UUX` changes.
     shown_online: HashSet<String>,
-    events_tx: mpsc::Sender<Event>,
+    events_tx: EventSender,
     close: CancellationToken,
 }
 
@@ -70,7 +70,7 @@ impl NsSession {
     pub fn notification(
         ctx: Arc<ServerContext>,
         peer: SocketAddr,
-        events_tx: mpsc::Sender<Event>,
+        events_tx: EventSender,
         close: CancellationToken,
     ) -> Self {
         NsSession {
@@ -94,7 +94,7 @@ impl NsSession {
         peer: SocketAddr,
         ns_addr: String,
         own_addr: String,
-        events_tx: mpsc::Sender<Event>,
+        events_tx: EventSender,
         close: CancellationToken,
     ) -> Self {
         let mut session = Self::notification(ctx, peer, events_tx, close);

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::SbSession;
+use crate::core::event_queue::EventSender;
 use crate::core::events::Event;
 use crate::core::offline::{HistoryWrite, NewMessage};
 use crate::proto::command::AckMode;
@@ -45,7 +46,7 @@ fn reply_for(mode: AckMode, delivered: bool) -> Option<bool> {
 /// A message whose outcome is still open.
 struct Unsettled {
     ctx: Arc<ServerContext>,
-    own: mpsc::Sender<Event>,
+    own: EventSender,
     trid: TrId,
     mode: AckMode,
     /// The message as written to the store (no history, no recipients).
