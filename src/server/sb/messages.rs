@@ -8,7 +8,8 @@
 //! waits for another one (two participants sending to each other at once would
 //! otherwise wait for each other).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -136,7 +137,7 @@ impl SbSession {
             // loses the entry (logged), not the conversation.
             match self.ctx.store.try_submit_message(write) {
                 Ok(pending) => history_write = Some(pending),
-                Err(error) => tracing::warn!(%error, "history entry not written"),
+                Err(error) => history_lost(&error),
             }
         }
         let unsettled = Unsettled {
@@ -250,6 +251,24 @@ fn refused(error: &StoreError, sender: &str) {
              (offline.max_queued_per_user)"
         ),
         error => tracing::warn!(%error, %sender, "offline message not stored (NAK)"),
+    }
+}
+
+/// Notes a history entry the store could not take. Under a relay burst that
+/// outruns the store writer this happens per message, so the warning is
+/// logged at most once a second, with the number lost since the last one.
+fn history_lost(error: &StoreError) {
+    static LOST: AtomicU64 = AtomicU64::new(0);
+    static LAST_LOG: Mutex<Option<Instant>> = Mutex::new(None);
+    LOST.fetch_add(1, Ordering::Relaxed);
+    let now = Instant::now();
+    let mut last = LAST_LOG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if last.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
+        *last = Some(now);
+        let lost = LOST.swap(0, Ordering::Relaxed);
+        tracing::warn!(%error, lost, "history entries not written");
     }
 }
 
