@@ -405,6 +405,48 @@ mod tests {
         (client, handle)
     }
 
+    /// Every connection, idle or not, keeps its task's future: DESIGN §5 allows
+    /// an idle client about 4 KB of server memory in all, so the future must
+    /// stay small (sessions and handler futures are boxed for that).
+    #[tokio::test]
+    async fn the_connection_future_stays_small() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, peer) = listener.accept().await.unwrap();
+        let (_tx, rx) = crate::core::event_queue::channel(8);
+        let (entered, _entered_rx) = oneshot::channel();
+        let session = Box::new(Blocking {
+            entered: Some(entered),
+            release: Arc::new(Notify::new()),
+        });
+        let config = LimitsConfig::default();
+        let limits = ConnectionLimits {
+            frame: FrameLimits {
+                max_line: 2048,
+                max_msg_payload: 1664,
+                max_other_payload: 8192,
+            },
+            preauth_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+            send_queue_bytes: 1024,
+            shared: Arc::new(Limits::new(&config)),
+        };
+        let future = run(
+            server,
+            peer,
+            session,
+            rx,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            limits,
+        );
+        let size = std::mem::size_of_val(&future);
+        println!("connection future: {size} bytes");
+        assert!(size <= 2048, "connection future is {size} bytes");
+    }
+
     #[tokio::test]
     async fn a_full_event_queue_closes_only_its_connection() {
         let release = Arc::new(Notify::new());
