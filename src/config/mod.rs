@@ -172,8 +172,7 @@ pub struct OfflineConfig {
     /// with a sequence number (independent of `enabled`). Default true.
     pub history: bool,
     /// Most message writes committed in one transaction (group commit).
-    /// Default 1024 (docs/benchmarks.md: 256 capped durable offline enqueue
-    /// below 30,000 messages/s on a 2-core machine).
+    /// Default 256.
     pub commit_batch_max: usize,
     /// Microseconds the store writer waits for more message writes after the
     /// first of a batch (0: take only what is already queued). Default 1000.
@@ -322,7 +321,7 @@ impl Default for OfflineConfig {
             enabled: false,
             max_queued_per_user: 1000,
             history: true,
-            commit_batch_max: 1024,
+            commit_batch_max: 256,
             commit_window_us: 1000,
         }
     }

@@ -32,7 +32,7 @@ pub struct GroupCommit {
 impl Default for GroupCommit {
     fn default() -> Self {
         GroupCommit {
-            max_batch: 1024,
+            max_batch: 256,
             window: Duration::from_micros(1000),
             queue: 4096,
         }
