@@ -144,19 +144,7 @@ impl Server {
             cmd.stderr(file);
         }
         let mut child = cmd.spawn().expect("spawn msnpd");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addrs = loop {
-            if let Ok(text) = std::fs::read_to_string(&ready)
-                && let Ok(map) = serde_json::from_str::<HashMap<String, String>>(&text)
-            {
-                break map;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("msnpd exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "msnpd did not become ready");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let addrs = wait_for_ready_file(&mut child, &ready);
         Server {
             child,
             dir: Some(dir),
@@ -415,14 +403,7 @@ impl Server {
 
     /// Waits (bounded) for the process to exit and returns its status.
     pub fn wait(mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "msnpd did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.wait_exit()
     }
 
     /// Logs `email` in over an MD5 dialect (`dialect` in 2..=7) the way that
@@ -526,6 +507,24 @@ fn base_overrides(store_url: &str) -> Vec<String> {
         "listeners.http.bind=127.0.0.1:0".to_string(),
         "listeners.admin.bind=127.0.0.1:0".to_string(),
     ]
+}
+
+/// Waits (bounded, 30 s) until `child` has written the listener map to its
+/// ready file and returns it; panics if the process exits first.
+pub fn wait_for_ready_file(child: &mut Child, ready: &std::path::Path) -> HashMap<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(ready)
+            && let Ok(map) = serde_json::from_str::<HashMap<String, String>>(&text)
+        {
+            return map;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("msnpd exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "msnpd did not become ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// Makes `a` and `b` watch each other: both add the other to FL (group 0) with

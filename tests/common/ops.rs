@@ -113,19 +113,7 @@ impl OpsServer {
                 }
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let addrs = loop {
-            if let Ok(text) = std::fs::read_to_string(&ready)
-                && let Ok(map) = serde_json::from_str::<HashMap<String, String>>(&text)
-            {
-                break map;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("msnpd exited early: {status}");
-            }
-            assert!(Instant::now() < deadline, "msnpd did not become ready");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let addrs = super::wait_for_ready_file(&mut child, &ready);
         OpsServer {
             child,
             dir,
