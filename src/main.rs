@@ -87,11 +87,13 @@ enum Command {
     /// Logs two probe accounts in at ADDR, checks presence and a switchboard
     /// message; prints one line and exits 0 (ok) or 1 (failed).
     Probe {
-        /// The dispatch or notification listener, host:port.
+        /// The dispatch or notification listener, host:port (its host is the
+        /// TLS server name with --tls).
         addr: String,
-        /// The nexus (http listener), host:port (default: probe.nexus, else
-        /// the http listener of the configuration).
-        #[arg(long, value_name = "HOST:PORT")]
+        /// The nexus (http listener), host:port, or https://host:port for
+        /// HTTPS (default: probe.nexus, else the http listener of the
+        /// configuration).
+        #[arg(long, value_name = "[https://]HOST:PORT")]
         nexus: Option<String>,
         /// The first probe account (default: probe.account_a).
         #[arg(long, value_name = "EMAIL")]
