@@ -102,6 +102,36 @@ pub async fn add_user(
         .map_err(|e| AdminError::from_store(e, &email))
 }
 
+/// Creates every account of `emails` (nickname = email) that does not exist
+/// yet, all with `password`. The password is hashed once and the same hash
+/// (and MD5 verifier) is stored for each: meant for load-test accounts, where
+/// hashing thousands of passwords would take minutes. Returns how many were
+/// created; accounts that exist are skipped.
+pub async fn add_many_users(
+    store: &Store,
+    config: &Config,
+    emails: &[String],
+    password: &str,
+) -> Result<usize, AdminError> {
+    let emails = emails
+        .iter()
+        .map(|e| normalize_email(e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let secrets = PasswordSecrets::derive(password, config.auth.md5_dialects).await?;
+    let mut added = 0;
+    for email in &emails {
+        match store
+            .create_user(email, email, &secrets.hash, secrets.md5())
+            .await
+        {
+            Ok(_) => added += 1,
+            Err(StoreError::UserExists) => {}
+            Err(e) => return Err(AdminError::from_store(e, email)),
+        }
+    }
+    Ok(added)
+}
+
 /// Replaces an account's password (and its MD5 verifier, which is dropped when
 /// `auth.md5_dialects` is off).
 pub async fn set_password(
@@ -150,6 +180,27 @@ pub async fn issue_ticket(
         config.auth.ticket_lifetime_secs,
         SystemTime::now(),
     ))
+}
+
+/// Login tickets for several existing accounts, in the order given (see
+/// [`issue_ticket`]); the signing key is looked up once.
+pub async fn issue_tickets(
+    store: &Store,
+    config: &Config,
+    emails: &[String],
+) -> Result<Vec<String>, AdminError> {
+    let key = ticket_key(store, config).await.map_err(AdminError::Store)?;
+    let now = SystemTime::now();
+    let mut tickets = Vec::with_capacity(emails.len());
+    for email in emails {
+        let email = normalize_email(email)?;
+        let account = store
+            .account(&email)
+            .await
+            .map_err(|e| AdminError::from_store(e, &email))?;
+        tickets.push(key.issue(&account.email, config.auth.ticket_lifetime_secs, now));
+    }
+    Ok(tickets)
 }
 
 /// The account name as stored: ASCII lower case, and valid.

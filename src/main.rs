@@ -54,10 +54,12 @@ enum Command {
     /// Manages accounts (works while the server runs).
     #[command(subcommand)]
     User(UserCommand),
-    /// Prints a valid login ticket for an account, alone on stdout.
+    /// Prints a valid login ticket for an account, alone on stdout. With several
+    /// accounts, prints one ticket per line in the order given (for load tests).
     Ticket {
-        /// The account.
-        email: String,
+        /// The account(s).
+        #[arg(required = true, num_args = 1..)]
+        emails: Vec<String>,
     },
     /// Creates or upgrades the store's tables.
     Migrate,
@@ -148,6 +150,26 @@ enum UserCommand {
         /// The account.
         email: String,
         /// The new password.
+        #[arg(long)]
+        password: String,
+    },
+    /// Creates numbered test accounts PREFIX<n>@DOMAIN for n in
+    /// FIRST..FIRST+COUNT, all with the same password, hashed once (for load
+    /// tests and benchmarks; existing accounts are left as they are).
+    AddMany {
+        /// Name before the number, e.g. `load` gives load0@example.com, ...
+        #[arg(long)]
+        prefix: String,
+        /// How many accounts.
+        #[arg(long)]
+        count: u32,
+        /// Number of the first account.
+        #[arg(long, default_value_t = 0)]
+        first: u32,
+        /// Domain of the accounts.
+        #[arg(long, default_value = "example.com")]
+        domain: String,
+        /// The password of every account.
         #[arg(long)]
         password: String,
     },
@@ -279,11 +301,16 @@ async fn run(
             println!("store {} is up to date", config.store.url);
             Ok(())
         }
-        Command::Ticket { email } => {
+        Command::Ticket { emails } => {
             let store = open_store(&config).await?;
-            let ticket = admin::issue_ticket(&store, &config, &email).await;
+            let tickets = admin::issue_tickets(&store, &config, &emails).await;
             store.close().await;
-            println!("{}", ticket?);
+            let mut out = String::new();
+            for ticket in tickets? {
+                out.push_str(&ticket);
+                out.push('\n');
+            }
+            print!("{out}");
             Ok(())
         }
         Command::Kick { email } => {
@@ -360,6 +387,22 @@ async fn user_command(
             let account =
                 admin::add_user(store, config, &email, &password, nick.as_deref()).await?;
             println!("user {} added", account.email);
+        }
+        UserCommand::AddMany {
+            prefix,
+            count,
+            first,
+            domain,
+            password,
+        } => {
+            let emails: Vec<String> = (first..first.saturating_add(count))
+                .map(|n| format!("{prefix}{n}@{domain}"))
+                .collect();
+            let added = admin::add_many_users(store, config, &emails, &password).await?;
+            println!(
+                "{added} users added, {} already existed",
+                emails.len() - added
+            );
         }
         UserCommand::Passwd { email, password } => {
             admin::set_password(store, config, &email, &password).await?;

@@ -210,3 +210,46 @@ async fn tickets_use_the_store_secret_or_the_configured_one() {
     assert!(key.verify(&ticket, SystemTime::now()).is_err());
     store.close().await;
 }
+
+#[tokio::test]
+async fn many_users_share_one_hash_and_get_tickets_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(&dir);
+    let store = open_store(&config).await.unwrap();
+    add_user(&store, &config, "load1@example.com", "other", None)
+        .await
+        .unwrap();
+    let emails: Vec<String> = (0..3).map(|n| format!("Load{n}@example.com")).collect();
+    // load1 exists already and is left alone.
+    assert_eq!(
+        add_many_users(&store, &config, &emails, "pw")
+            .await
+            .unwrap(),
+        2
+    );
+    for (n, expect) in [(0, "pw"), (1, "other"), (2, "pw")] {
+        let creds = store
+            .credentials(&format!("load{n}@example.com"))
+            .await
+            .unwrap();
+        assert!(verify_password(&creds.password_hash, expect), "load{n}");
+    }
+    assert!(matches!(
+        add_many_users(&store, &config, &["bad".to_string()], "pw").await,
+        Err(AdminError::InvalidEmail(_))
+    ));
+
+    let tickets = issue_tickets(&store, &config, &emails).await.unwrap();
+    let key = ticket_key(&store, &config).await.unwrap();
+    for (n, ticket) in tickets.iter().enumerate() {
+        assert_eq!(
+            key.verify(ticket, SystemTime::now()).as_deref(),
+            Ok(format!("load{n}@example.com").as_str())
+        );
+    }
+    assert!(matches!(
+        issue_tickets(&store, &config, &["nobody@example.com".to_string()]).await,
+        Err(AdminError::UnknownUser(_))
+    ));
+    store.close().await;
+}

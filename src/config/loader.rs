@@ -471,7 +471,7 @@ fn internal(what: &str) -> ConfigError {
 /// The shape of [`Config`], derived from its serialized defaults: which keys
 /// exist and which hold strings.
 #[derive(Debug)]
-enum Schema {
+pub(super) enum Schema {
     /// A value; `string` when it is a string (or a string-like enum).
     Leaf { string: bool },
     /// A table with fixed keys.
@@ -481,7 +481,7 @@ enum Schema {
 }
 
 impl Schema {
-    fn of_config() -> Result<Schema, ConfigError> {
+    pub(super) fn of_config() -> Result<Schema, ConfigError> {
         let mut schema = match Value::try_from(Config::default()) {
             Ok(value) => Schema::of_value(&value),
             Err(_) => return Err(internal("the defaults do not serialize")),

@@ -2,6 +2,7 @@
 //! in its doc comment; `loader.rs` builds it from defaults, the TOML file, the
 //! environment (`MSNPD__SECTION__KEY`) and `-O section.key=value`, in that order.
 
+pub mod keys;
 mod live;
 pub mod loader;
 mod network;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod challenge;
+pub mod event_queue;
 pub mod events;
 pub mod lists;
 pub mod model;

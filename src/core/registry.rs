@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::event_queue::{EventSender, TrySendError};
 use super::events::{Event, PresenceView};
 use super::lists::{List, ListSet, Privacy, allows};
 use super::presence::{Status, seen_status};
@@ -76,7 +76,7 @@ pub struct SessionHandle {
     /// Unique id of the session within this process.
     pub id: u64,
     /// Bounded sender into the session's outbox.
-    pub tx: mpsc::Sender<Event>,
+    pub tx: EventSender,
     /// Cancelled to make the session close (slow consumer, kick).
     pub close: CancellationToken,
     /// Presence and visibility, read by other sessions.
@@ -89,13 +89,13 @@ impl SessionHandle {
     pub fn deliver(&self, event: Event) -> bool {
         match self.tx.try_send(event) {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(TrySendError::Full(_)) => {
                 crate::obs::metrics().limit_rejection(crate::obs::Limit::Outbox);
                 tracing::warn!(session = self.id, "outbox full: closing slow session");
                 self.close.cancel();
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(TrySendError::Closed(_)) => false,
         }
     }
 

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
+
+use super::event_queue::{EventSender, TrySendError};
 use tokio_util::sync::CancellationToken;
 
 use super::events::{Event, Receipt};
@@ -48,7 +50,7 @@ pub struct Participant {
     /// Client capabilities.
     pub capabilities: u64,
     /// The participant's switchboard connection outbox.
-    pub tx: mpsc::Sender<Event>,
+    pub tx: EventSender,
     /// Cancelled to close the participant's connection (slow reader).
     pub close: CancellationToken,
 }
@@ -592,12 +594,12 @@ impl Room {
 fn deliver(member: &Participant, event: Event) -> bool {
     match member.tx.try_send(event) {
         Ok(()) => true,
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(TrySendError::Full(_)) => {
             tracing::warn!(member = %member.email, "switchboard outbox full: closing slow member");
             member.close.cancel();
             false
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => false,
+        Err(TrySendError::Closed(_)) => false,
     }
 }
 
@@ -605,8 +607,8 @@ fn deliver(member: &Participant, event: Event) -> bool {
 mod tests {
     use super::*;
 
-    fn participant(email: &str) -> (Participant, mpsc::Receiver<Event>) {
-        let (tx, rx) = mpsc::channel(8);
+    fn participant(email: &str) -> (Participant, crate::core::event_queue::EventReceiver) {
+        let (tx, rx) = crate::core::event_queue::channel(8);
         (
             Participant {
                 email: email.into(),

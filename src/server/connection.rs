@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
@@ -27,6 +26,7 @@ use super::gate::{self, Asker, ConnRole, Stage};
 use super::limits::{CommandRate, Limits};
 use super::outbox::Outbox;
 use super::transport::{self, Io, Transport};
+use crate::core::event_queue::EventReceiver;
 use crate::core::events::Event;
 use crate::proto::{self, Command, Dialect, Frame, FrameLimits, MsnpCodec, ParseError, Reply};
 
@@ -106,12 +106,13 @@ enum End {
 
 /// Runs one connection to its end, over plain TCP or TLS, inside its own
 /// `conn` span (fields `peer`, `role`, and `user` once logged in: see
-/// [`record_user`]).
+/// [`record_user`]). The session is boxed so the task's own state (which
+/// every idle connection keeps) stays small.
 pub async fn run<S: Session, T: Transport>(
     stream: T,
     peer: SocketAddr,
-    session: S,
-    events: mpsc::Receiver<Event>,
+    session: Box<S>,
+    events: EventReceiver,
     close: CancellationToken,
     shutdown: CancellationToken,
     limits: ConnectionLimits,
@@ -135,8 +136,8 @@ pub fn record_user(email: &str) {
 async fn run_in_span<S: Session, T: Transport>(
     mut stream: T,
     peer: SocketAddr,
-    mut session: S,
-    mut events: mpsc::Receiver<Event>,
+    mut session: Box<S>,
+    mut events: EventReceiver,
     close: CancellationToken,
     shutdown: CancellationToken,
     limits: ConnectionLimits,
@@ -180,11 +181,11 @@ async fn run_in_span<S: Session, T: Transport>(
             }
             _ = close.cancelled() => break 'conn End::Closed,
             Some(event) = events.recv() => {
-                session.on_event(event, &mut out).await;
+                Box::pin(session.on_event(event, &mut out)).await;
                 // Take what else is queued so one write carries a burst.
                 for _ in 0..EVENT_BATCH {
                     match events.try_recv() {
-                        Ok(event) => session.on_event(event, &mut out).await,
+                        Ok(event) => Box::pin(session.on_event(event, &mut out)).await,
                         Err(_) => break,
                     }
                 }
@@ -283,7 +284,7 @@ async fn run_in_span<S: Session, T: Transport>(
         End::Timeout => tracing::debug!(%peer, "timeout"),
         End::Peer | End::Closed => tracing::debug!(%peer, ?end, "connection ended"),
     }
-    session.on_close().await;
+    Box::pin(session.on_close()).await;
     if end != End::SlowReader {
         let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
         if shutting_down {
@@ -312,7 +313,7 @@ async fn linger<T: Transport>(stream: &mut T) {
 /// Charges the command rate, parses a frame, asks the gate, and hands the
 /// command to the session.
 async fn dispatch<S: Session>(
-    session: &mut S,
+    session: &mut Box<S>,
     frame: Frame,
     out: &mut Outbox,
     commands: &CommandRate,
@@ -356,7 +357,9 @@ async fn dispatch<S: Session>(
         return;
     }
     crate::obs::metrics().command(command.verb());
-    session.handle(command, out).await;
+    // Boxed: the handlers' futures (store queries among them) are large, and
+    // inlined they would make every connection task, idle or not, that large.
+    Box::pin(session.handle(command, out)).await;
 }
 
 #[cfg(test)]
@@ -427,7 +430,7 @@ mod tests {
             .await
             .unwrap();
         let (server, peer) = listener.accept().await.unwrap();
-        let (tx, rx) = mpsc::channel(capacity);
+        let (tx, rx) = crate::core::event_queue::channel(capacity);
         let close = CancellationToken::new();
         let handle = SessionHandle {
             id: 1,
@@ -455,10 +458,10 @@ mod tests {
             send_queue_bytes: config.send_queue_bytes,
             shared: Arc::new(Limits::new(&config)),
         };
-        let session = Blocking {
+        let session = Box::new(Blocking {
             entered: Some(entered),
             release,
-        };
+        });
         tokio::spawn(run(
             server,
             peer,
@@ -469,6 +472,48 @@ mod tests {
             limits,
         ));
         (client, handle)
+    }
+
+    /// Every connection, idle or not, keeps its task's future: DESIGN §5 allows
+    /// an idle client about 4 KB of server memory in all, so the future must
+    /// stay small (sessions and handler futures are boxed for that).
+    #[tokio::test]
+    async fn the_connection_future_stays_small() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, peer) = listener.accept().await.unwrap();
+        let (_tx, rx) = crate::core::event_queue::channel(8);
+        let (entered, _entered_rx) = oneshot::channel();
+        let session = Box::new(Blocking {
+            entered: Some(entered),
+            release: Arc::new(Notify::new()),
+        });
+        let config = LimitsConfig::default();
+        let limits = ConnectionLimits {
+            frame: FrameLimits {
+                max_line: 2048,
+                max_msg_payload: 1664,
+                max_other_payload: 8192,
+            },
+            preauth_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+            send_queue_bytes: 1024,
+            shared: Arc::new(Limits::new(&config)),
+        };
+        let future = run(
+            server,
+            peer,
+            session,
+            rx,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            limits,
+        );
+        let size = std::mem::size_of_val(&future);
+        println!("connection future: {size} bytes");
+        assert!(size <= 2048, "connection future is {size} bytes");
     }
 
     #[tokio::test]

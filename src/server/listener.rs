@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -22,6 +21,7 @@ use super::limits::{ListenerKind, Refusal};
 use super::ns::NsSession;
 use super::sb::SbSession;
 use super::transport::Transport;
+use crate::core::event_queue;
 use crate::proto::FrameLimits;
 use crate::tls::ListenerTls;
 
@@ -130,19 +130,26 @@ async fn serve<T: Transport>(
     shutdown: CancellationToken,
     limits: ConnectionLimits,
 ) {
-    let (tx, rx) = mpsc::channel(ctx.config.get().limits.outbox_lines.max(1));
+    let (tx, rx) = event_queue::channel(ctx.config.get().limits.outbox_lines);
     let close = CancellationToken::new();
     match role {
         MsnpRole::Notification => {
-            let session = NsSession::notification(ctx, peer, tx, close.clone());
+            let session = Box::new(NsSession::notification(ctx, peer, tx, close.clone()));
             connection::run(stream, peer, session, rx, close, shutdown, limits).await;
         }
         MsnpRole::Dispatch { ns_addr, own_addr } => {
-            let session = NsSession::dispatch(ctx, peer, ns_addr, own_addr, tx, close.clone());
+            let session = Box::new(NsSession::dispatch(
+                ctx,
+                peer,
+                ns_addr,
+                own_addr,
+                tx,
+                close.clone(),
+            ));
             connection::run(stream, peer, session, rx, close, shutdown, limits).await;
         }
         MsnpRole::Switchboard => {
-            let session = SbSession::new(ctx, peer, tx, close.clone());
+            let session = Box::new(SbSession::new(ctx, peer, tx, close.clone()));
             connection::run(stream, peer, session, rx, close, shutdown, limits).await;
         }
     }

@@ -16,13 +16,13 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::connection::Session;
 use super::context::ServerContext;
 use super::gate::{ConnRole, Stage};
 use super::outbox::Outbox;
+use crate::core::event_queue::EventSender;
 use crate::core::events::{Event, KickReason};
 use crate::core::model::{Account, ContactList};
 use crate::core::registry::SessionHandle;
@@ -61,7 +61,7 @@ pub struct NsSession {
     /// last saw them offline: their personal message (`UBX`) follows only the
     /// first such line, later ones come with `UUX` changes.
     shown_online: HashSet<String>,
-    events_tx: mpsc::Sender<Event>,
+    events_tx: EventSender,
     close: CancellationToken,
 }
 
@@ -71,7 +71,7 @@ impl NsSession {
     pub fn notification(
         ctx: Arc<ServerContext>,
         peer: SocketAddr,
-        events_tx: mpsc::Sender<Event>,
+        events_tx: EventSender,
         close: CancellationToken,
     ) -> Self {
         NsSession {
@@ -95,7 +95,7 @@ impl NsSession {
         peer: SocketAddr,
         ns_addr: String,
         own_addr: String,
-        events_tx: mpsc::Sender<Event>,
+        events_tx: EventSender,
         close: CancellationToken,
     ) -> Self {
         let mut session = Self::notification(ctx, peer, events_tx, close);

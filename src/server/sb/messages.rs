@@ -8,14 +8,16 @@
 //! waits for another one (two participants sending to each other at once would
 //! otherwise wait for each other).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::SbSession;
+use crate::core::event_queue::EventSender;
 use crate::core::events::Event;
 use crate::core::offline::{HistoryWrite, NewMessage};
 use crate::failpoints::failpoint;
@@ -46,7 +48,7 @@ fn reply_for(mode: AckMode, delivered: bool) -> Option<bool> {
 /// A message whose outcome is still open.
 struct Unsettled {
     ctx: Arc<ServerContext>,
-    own: mpsc::Sender<Event>,
+    own: EventSender,
     trid: TrId,
     mode: AckMode,
     /// The message as written to the store (no history, no recipients).
@@ -137,7 +139,7 @@ impl SbSession {
             // loses the entry (logged), not the conversation.
             match self.ctx.store.try_submit_message(write) {
                 Ok(pending) => history_write = Some(pending),
-                Err(error) => tracing::warn!(%error, "history entry not written"),
+                Err(error) => history_lost(&error),
             }
         }
         let unsettled = Unsettled {
@@ -257,6 +259,24 @@ fn refused(error: &StoreError, sender: &str) {
             )
         }
         error => tracing::warn!(%error, %sender, "offline message not stored (NAK)"),
+    }
+}
+
+/// Notes a history entry the store could not take. Under a relay burst that
+/// outruns the store writer this happens per message, so the warning is
+/// logged at most once a second, with the number lost since the last one.
+fn history_lost(error: &StoreError) {
+    static LOST: AtomicU64 = AtomicU64::new(0);
+    static LAST_LOG: Mutex<Option<Instant>> = Mutex::new(None);
+    LOST.fetch_add(1, Ordering::Relaxed);
+    let now = Instant::now();
+    let mut last = LAST_LOG
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if last.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
+        *last = Some(now);
+        let lost = LOST.swap(0, Ordering::Relaxed);
+        tracing::warn!(%error, lost, "history entries not written");
     }
 }
 

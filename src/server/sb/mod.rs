@@ -9,13 +9,13 @@ mod messages;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::connection::Session;
 use super::context::ServerContext;
 use super::gate::{ConnRole, Stage};
 use super::outbox::Outbox;
+use crate::core::event_queue::EventSender;
 use crate::core::events::Event;
 use crate::core::lists::{allows, is_valid_email};
 use crate::core::switchboard::{CookiePurpose, Joined, Participant, RoomError, RoomHandle};
@@ -39,7 +39,7 @@ pub struct SbSession {
     peer: SocketAddr,
     dialect: Option<Dialect>,
     member: Option<Member>,
-    events_tx: mpsc::Sender<Event>,
+    events_tx: EventSender,
     close: CancellationToken,
 }
 
@@ -48,7 +48,7 @@ impl SbSession {
     pub fn new(
         ctx: Arc<ServerContext>,
         peer: SocketAddr,
-        events_tx: mpsc::Sender<Event>,
+        events_tx: EventSender,
         close: CancellationToken,
     ) -> Self {
         SbSession {
