@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use msnpd::config::{Config, LogFormat, Role, loader};
+use msnpd::config::{Config, LogFormat, Role, TlsMode, loader};
 use msnpd::reload::{ReloadHook, Reloader};
 use msnpd::tls::{TlsListeners, gen_cert};
 use msnpd::{admin, admin_client, probe};
@@ -89,11 +89,13 @@ enum Command {
     /// Logs two probe accounts in at ADDR, checks presence and a switchboard
     /// message; prints one line and exits 0 (ok) or 1 (failed).
     Probe {
-        /// The dispatch or notification listener, host:port.
+        /// The dispatch or notification listener, host:port (its host is the
+        /// TLS server name with --tls).
         addr: String,
-        /// The nexus (http listener), host:port (default: probe.nexus, else
-        /// the http listener of the configuration).
-        #[arg(long, value_name = "HOST:PORT")]
+        /// The nexus (http listener), host:port, or https://host:port for
+        /// HTTPS (default: probe.nexus, else the http listener of the
+        /// configuration).
+        #[arg(long, value_name = "[https://]HOST:PORT")]
         nexus: Option<String>,
         /// The first probe account (default: probe.account_a).
         #[arg(long, value_name = "EMAIL")]
@@ -105,6 +107,14 @@ enum Command {
         /// the configuration or MSNPD__PROBE__PASSWORD: flags show in `ps`.
         #[arg(long)]
         password: Option<String>,
+        /// Use TLS on every MSNP connection (dispatch, notification,
+        /// switchboard) (default: probe.tls). Needs --ca-file.
+        #[arg(long)]
+        tls: bool,
+        /// PEM file of the CA certificates trusted for TLS and for
+        /// https:// nexus URLs (default: probe.ca_file). No system roots.
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
     },
     /// Writes a self-signed test certificate (`DIR/cert.pem`) and its key
     /// (`DIR/key.pem`, mode 0600) for a TLS listener.
@@ -203,16 +213,19 @@ fn main() -> ExitCode {
         account_a,
         account_b,
         password,
+        tls,
+        ca_file,
     } = &cli.command
     {
-        let settings = match probe_settings(
-            &config,
-            addr,
-            nexus.clone(),
-            account_a.clone(),
-            account_b.clone(),
-            password.clone(),
-        ) {
+        let flags = ProbeFlags {
+            nexus: nexus.clone(),
+            account_a: account_a.clone(),
+            account_b: account_b.clone(),
+            password: password.clone(),
+            tls: *tls,
+            ca_file: ca_file.clone(),
+        };
+        let settings = match probe_settings(&config, addr, flags) {
             Ok(settings) => settings,
             Err(e) => {
                 eprintln!("msnpd: {e}");
@@ -454,16 +467,31 @@ async fn disconnect_deleted(config: &Config, email: &str) {
     }
 }
 
+/// The flags of `msnpd probe` (besides ADDR).
+struct ProbeFlags {
+    nexus: Option<String>,
+    account_a: Option<String>,
+    account_b: Option<String>,
+    password: Option<String>,
+    tls: bool,
+    ca_file: Option<PathBuf>,
+}
+
 /// The probe's settings: flags, then `[probe]`, then the configuration's
 /// http listener for the nexus.
 fn probe_settings(
     config: &Config,
     addr: &str,
-    nexus: Option<String>,
-    account_a: Option<String>,
-    account_b: Option<String>,
-    password: Option<String>,
+    flags: ProbeFlags,
 ) -> Result<probe::ProbeSettings, String> {
+    let ProbeFlags {
+        nexus,
+        account_a,
+        account_b,
+        password,
+        tls,
+        ca_file,
+    } = flags;
     let p = &config.probe;
     let pick = |flag: Option<String>, key: &str, value: &str| {
         flag.or_else(|| (!value.is_empty()).then(|| value.to_owned()))
@@ -477,10 +505,28 @@ fn probe_settings(
                 .values()
                 .find(|l| l.enabled && l.role == Role::Http)
                 .map(|l| {
-                    admin_client::loopback_if_unspecified(l.advertise.as_deref().unwrap_or(&l.bind))
+                    let addr = admin_client::loopback_if_unspecified(
+                        l.advertise.as_deref().unwrap_or(&l.bind),
+                    );
+                    match l.tls {
+                        TlsMode::Implicit => format!("https://{addr}"),
+                        TlsMode::None => addr,
+                    }
                 })
         })
         .ok_or("probe: set probe.nexus or --nexus (no http listener configured)")?;
+    let tls = tls || p.tls;
+    let ca_file = ca_file.or_else(|| (!p.ca_file.is_empty()).then(|| PathBuf::from(&p.ca_file)));
+    let roots = match ca_file {
+        Some(path) => Some(probe::Roots::from_pem_file(&path).map_err(|e| format!("probe: {e}"))?),
+        None if tls => return Err("probe: --tls needs --ca-file (or probe.ca_file)".into()),
+        None if nexus.starts_with("https://") => {
+            return Err(format!(
+                "probe: the nexus {nexus} needs --ca-file (or probe.ca_file)"
+            ));
+        }
+        None => None,
+    };
     Ok(probe::ProbeSettings {
         addr: addr.to_owned(),
         nexus,
@@ -488,6 +534,8 @@ fn probe_settings(
         account_b: pick(account_b, "account_b", &p.account_b)?,
         password: pick(password, "password", &p.password)?,
         timeout: std::time::Duration::from_secs(p.timeout_secs),
+        tls,
+        roots,
     })
 }
 

@@ -247,12 +247,22 @@ pub struct ProbeConfig {
     pub account_b: String,
     /// The password of both probe accounts. Default empty.
     pub password: String,
-    /// `host:port` of the nexus (the `http` listener) the probe gets its
-    /// tickets from. Default empty: the first http listener's `advertise`,
-    /// else its `bind`.
+    /// The nexus (the `http` listener) the probe gets its tickets from:
+    /// `host:port` (plain HTTP) or `https://host:port`. Default empty: the
+    /// first http listener's `advertise`, else its `bind`, with `https://`
+    /// when that listener has `tls = "implicit"`.
     pub nexus: String,
     /// Seconds each probe step may take before the probe fails. Default 10.
     pub timeout_secs: u64,
+    /// Speak TLS on every MSNP connection the probe makes (dispatch,
+    /// notification, switchboard): for listeners with `tls = "implicit"`.
+    /// Needs `ca_file`. Default false.
+    pub tls: bool,
+    /// PEM file with the CA certificates (or the self-signed certificate)
+    /// the probe trusts for TLS: used with `tls` and for `https://` nexus
+    /// and login URLs, and required by them. No system roots are used.
+    /// Default empty.
+    pub ca_file: String,
 }
 
 /// Log output format.
@@ -457,6 +467,8 @@ impl Default for ProbeConfig {
             password: String::new(),
             nexus: String::new(),
             timeout_secs: 10,
+            tls: false,
+            ca_file: String::new(),
         }
     }
 }

@@ -1,14 +1,15 @@
 //! The probe's MSNP connection: sends lines, reads lines and payloads with a
 //! deadline per wait, answers `CHL` challenges on its own (MSNP8 algorithm),
-//! and turns a numeric error for an awaited TrID into a failure.
+//! and turns a numeric error for an awaited TrID into a failure. It runs over
+//! any [`Stream`]: plain TCP or TLS.
 
 use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use super::transport::{self, Roots, Stream};
 use crate::core::challenge;
 
 /// Verbs whose server lines are followed by a payload (length last).
@@ -35,9 +36,8 @@ impl Incoming {
 }
 
 /// A probe connection.
-#[derive(Debug)]
 pub struct Conn {
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     buf: BytesMut,
     timeout: Duration,
     next_trid: u32,
@@ -45,14 +45,25 @@ pub struct Conn {
     pub name: String,
 }
 
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("name", &self.name)
+            .field("next_trid", &self.next_trid)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Conn {
-    /// Connects to `addr` within `timeout`.
-    pub async fn connect(addr: &str, name: &str, timeout: Duration) -> Result<Conn, String> {
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
-            .await
-            .map_err(|_| format!("{name}: connecting to {addr} timed out"))?
-            .map_err(|e| format!("{name}: cannot connect to {addr}: {e}"))?;
-        let _ = stream.set_nodelay(true);
+    /// Connects to `addr` (over TLS trusting `tls` when given) within
+    /// `timeout`.
+    pub async fn connect(
+        addr: &str,
+        name: &str,
+        tls: Option<&Roots>,
+        timeout: Duration,
+    ) -> Result<Conn, String> {
+        let stream = transport::connect(addr, tls, &format!("{name}: "), timeout).await?;
         Ok(Conn {
             stream,
             buf: BytesMut::with_capacity(4096),

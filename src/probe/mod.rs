@@ -5,20 +5,27 @@
 //! through a switchboard. The outcome is one line:
 //! `probe ok login=12ms presence=3ms sb=5ms total=40ms` or
 //! `probe FAILED step=STEP error=...`.
+//!
+//! With [`ProbeSettings::tls`] every MSNP connection (dispatch, notification,
+//! switchboard) is TLS; the nexus and login URLs use TLS when they are
+//! `https://`. TLS trusts only [`ProbeSettings::roots`].
 
 mod client;
 mod nexus;
+mod transport;
 
 use std::time::{Duration, Instant};
 
 use client::Conn;
+pub use transport::Roots;
 
 /// What the probe needs.
 #[derive(Debug, Clone)]
 pub struct ProbeSettings {
     /// The dispatch or notification listener, `host:port`.
     pub addr: String,
-    /// The nexus (`http` listener), `host:port`.
+    /// The nexus (`http` listener): `host:port` or `http://host:port` for
+    /// plain HTTP, `https://host:port` for HTTPS.
     pub nexus: String,
     /// The first probe account.
     pub account_a: String,
@@ -28,6 +35,23 @@ pub struct ProbeSettings {
     pub password: String,
     /// How long each wait may take.
     pub timeout: Duration,
+    /// Speak TLS on every MSNP connection (the listeners have
+    /// `tls = "implicit"`).
+    pub tls: bool,
+    /// The CA certificates TLS connections trust; required for `tls` and for
+    /// `https://` URLs.
+    pub roots: Option<Roots>,
+}
+
+impl ProbeSettings {
+    /// The roots MSNP connections use: `None` for plain TCP.
+    fn msnp_tls(&self) -> Result<Option<&Roots>, String> {
+        match (self.tls, &self.roots) {
+            (false, _) => Ok(None),
+            (true, Some(roots)) => Ok(Some(roots)),
+            (true, None) => Err("TLS needs trust roots (--ca-file or probe.ca_file)".into()),
+        }
+    }
 }
 
 /// How long each step took.
@@ -117,7 +141,7 @@ pub async fn run(settings: &ProbeSettings) -> Result<Timings, Failure> {
 async fn login(settings: &ProbeSettings, email: &str, name: &str) -> Result<Conn, String> {
     let mut addr = settings.addr.clone();
     for _ in 0..3 {
-        let mut c = Conn::connect(&addr, name, settings.timeout).await?;
+        let mut c = Conn::connect(&addr, name, settings.msnp_tls()?, settings.timeout).await?;
         let t = c.trid();
         c.send(&format!("VER {t} MSNP8 CVR0")).await?;
         c.wait_for("VER", Some(t), |m| m.line == format!("VER {t} MSNP8"))
@@ -145,6 +169,7 @@ async fn login(settings: &ProbeSettings, email: &str, name: &str) -> Result<Conn
         let policy = answer.line[usr.len()..].to_owned();
         let ticket = nexus::ticket(
             &settings.nexus,
+            settings.roots.as_ref(),
             email,
             &settings.password,
             &policy,
@@ -210,7 +235,8 @@ async fn chat(
         (Some(addr), Some(cookie)) => (addr.to_string(), cookie.to_string()),
         _ => return Err(format!("a: malformed `{}`", xfr.line)),
     };
-    let mut sb_a = Conn::connect(&sb_addr, "a/sb", settings.timeout).await?;
+    let tls = settings.msnp_tls()?;
+    let mut sb_a = Conn::connect(&sb_addr, "a/sb", tls, settings.timeout).await?;
     let t = sb_a.trid();
     sb_a.send(&format!("USR {t} {a} {cookie}")).await?;
     sb_a.wait_for("switchboard USR OK", Some(t), |m| {
@@ -234,7 +260,7 @@ async fn chat(
         }
         _ => return Err(format!("b: malformed `{}`", ring.line)),
     };
-    let mut sb_b = Conn::connect(&ring_addr, "b/sb", settings.timeout).await?;
+    let mut sb_b = Conn::connect(&ring_addr, "b/sb", tls, settings.timeout).await?;
     let t = sb_b.trid();
     sb_b.send(&format!("ANS {t} {b} {ring_cookie} {session}"))
         .await?;
