@@ -174,7 +174,9 @@ async fn run_in_span<S: Session, T: Transport>(
                 while session.drains_on_shutdown()
                     && let Ok(event) = events.try_recv()
                 {
-                    session.on_event(event, &mut out).await;
+                    // Boxed like every session future: inlined, the event
+                    // handler's state would make every connection task large.
+                    Box::pin(session.on_event(event, &mut out)).await;
                 }
                 session.on_shutdown(&mut out);
                 out.close();

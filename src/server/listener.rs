@@ -110,9 +110,11 @@ pub async fn run(
             let _ = stream.set_nodelay(true);
             match tls {
                 None => serve(stream, peer, role, ctx, shutdown, limits).await,
+                // Boxed: the handshake and the TLS session's state would
+                // otherwise be part of every connection task, TLS or not.
                 Some(tls) => {
-                    if let Some(stream) = tls.accept(stream, peer).await {
-                        serve(stream, peer, role, ctx, shutdown, limits).await;
+                    if let Some(stream) = Box::pin(tls.accept(stream, peer)).await {
+                        Box::pin(serve(stream, peer, role, ctx, shutdown, limits)).await;
                     }
                 }
             }
