@@ -1,14 +1,18 @@
 //! The bounded queue of [`Event`]s into one session (its outbox input).
 //!
-//! A `VecDeque` behind a mutex, with a `Notify` for the one receiver and one
-//! for senders waiting for room. Unlike a preallocating channel it holds no
+//! A `VecDeque` behind a mutex, with the one receiver's waker beside it and a
+//! `Notify` for senders waiting for room. The receiver is polled
+//! ([`EventReceiver::poll_recv`]), so waiting for an event keeps no state in
+//! the connection's future. Unlike a preallocating channel it holds no
 //! buffer while empty: the storage grows with a burst and is released once the
 //! burst is taken, so an idle connection's queue costs about a hundred bytes.
 //! Senders mostly use [`EventSender::try_send`], which never waits: a full
 //! queue means a slow reader, which the caller disconnects.
 
 use std::collections::VecDeque;
+use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use tokio::sync::Notify;
 
@@ -26,6 +30,25 @@ pub enum TrySendError {
     Closed(Event),
 }
 
+/// What [`EventReceiver::poll_next`] has for the session.
+#[derive(Debug, PartialEq)]
+pub enum Next {
+    /// A sender asked for the session to close.
+    Close,
+    /// The next queued event.
+    Event(Event),
+    /// Nothing queued and every sender is gone.
+    Disconnected,
+}
+
+/// What one look into the queue found.
+enum Taken {
+    Close,
+    Event(Event),
+    Empty,
+    Disconnected,
+}
+
 /// Why [`EventReceiver::try_recv`] returned nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TryRecvError {
@@ -40,14 +63,24 @@ struct State {
     items: VecDeque<Event>,
     senders: usize,
     receiver_alive: bool,
+    /// A sender asked for the session to close (kick, slow reader): the
+    /// receiver sees it before any queued event.
+    close_requested: bool,
+    /// The receiver waiting in [`EventReceiver::poll_recv`], if it is.
+    receiver_waker: Option<Waker>,
+}
+
+impl State {
+    /// Takes the waiting receiver's waker, to wake it once the lock is let go.
+    fn take_receiver_waker(&mut self) -> Option<Waker> {
+        self.receiver_waker.take()
+    }
 }
 
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
     capacity: usize,
-    /// Wakes the receiver when an event arrives or the last sender leaves.
-    arrived: Notify,
     /// Wakes senders waiting in [`EventSender::send`] when room appears, and
     /// in [`EventSender::closed`] when the receiver goes.
     room: Notify,
@@ -68,9 +101,10 @@ pub fn channel(capacity: usize) -> (EventSender, EventReceiver) {
             items: VecDeque::new(),
             senders: 1,
             receiver_alive: true,
+            close_requested: false,
+            receiver_waker: None,
         }),
         capacity: capacity.max(1),
-        arrived: Notify::new(),
         room: Notify::new(),
     });
     (
@@ -98,13 +132,17 @@ impl Clone for EventSender {
 
 impl Drop for EventSender {
     fn drop(&mut self) {
-        let last = {
+        let waker = {
             let mut state = self.shared.lock();
             state.senders -= 1;
-            state.senders == 0
+            if state.senders == 0 {
+                state.take_receiver_waker()
+            } else {
+                None
+            }
         };
-        if last {
-            self.shared.arrived.notify_one();
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }
@@ -112,7 +150,7 @@ impl Drop for EventSender {
 impl EventSender {
     /// Queues `event` now, or hands it back when the queue is full or closed.
     pub fn try_send(&self, event: Event) -> Result<(), TrySendError> {
-        {
+        let waker = {
             let mut state = self.shared.lock();
             if !state.receiver_alive {
                 return Err(TrySendError::Closed(event));
@@ -121,9 +159,30 @@ impl EventSender {
                 return Err(TrySendError::Full(event));
             }
             state.items.push_back(event);
+            state.take_receiver_waker()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
         }
-        self.shared.arrived.notify_one();
         Ok(())
+    }
+
+    /// Asks the session to close: its receiver returns [`Next::Close`] before
+    /// any event still queued. Used for slow readers and kicks.
+    pub fn close(&self) {
+        let waker = {
+            let mut state = self.shared.lock();
+            state.close_requested = true;
+            state.take_receiver_waker()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Whether a close was asked for (by any sender).
+    pub fn close_requested(&self) -> bool {
+        self.shared.lock().close_requested
     }
 
     /// Completes once the receiver is gone (the session ended).
@@ -166,15 +225,31 @@ impl Drop for EventReceiver {
         let mut state = self.shared.lock();
         state.receiver_alive = false;
         state.items = VecDeque::new();
+        state.receiver_waker = None;
         drop(state);
         self.shared.room.notify_waiters();
     }
 }
 
 impl EventReceiver {
-    /// Takes the next event if one is queued.
+    /// Takes the next event if one is queued (close requests are not
+    /// looked at).
     pub fn try_recv(&mut self) -> Result<Event, TryRecvError> {
+        match self.take(None, false) {
+            Taken::Event(event) => Ok(event),
+            Taken::Empty | Taken::Close => Err(TryRecvError::Empty),
+            Taken::Disconnected => Err(TryRecvError::Disconnected),
+        }
+    }
+
+    /// Under one lock: a close request (if `honour_close`), else the next
+    /// event; when there is neither, leaves `waiting` (if any) to be woken
+    /// when one comes.
+    fn take(&mut self, waiting: Option<&Waker>, honour_close: bool) -> Taken {
         let mut state = self.shared.lock();
+        if honour_close && state.close_requested {
+            return Taken::Close;
+        }
         let was_full = state.items.len() >= self.shared.capacity;
         match state.items.pop_front() {
             Some(event) => {
@@ -185,23 +260,43 @@ impl EventReceiver {
                 if was_full {
                     self.shared.room.notify_waiters();
                 }
-                Ok(event)
+                Taken::Event(event)
             }
-            None if state.senders == 0 => Err(TryRecvError::Disconnected),
-            None => Err(TryRecvError::Empty),
+            None if state.senders == 0 => Taken::Disconnected,
+            None => {
+                if let Some(waker) = waiting {
+                    match &mut state.receiver_waker {
+                        Some(kept) if kept.will_wake(waker) => {}
+                        slot => *slot = Some(waker.clone()),
+                    }
+                }
+                Taken::Empty
+            }
+        }
+    }
+
+    /// A close request, else the next event, else arranges for `cx` to be
+    /// woken when either comes; [`Next::Disconnected`] once every sender is
+    /// gone and the queue is empty. Keeps no state of its own between polls.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Next> {
+        match self.take(Some(cx.waker()), true) {
+            Taken::Close => Poll::Ready(Next::Close),
+            Taken::Event(event) => Poll::Ready(Next::Event(event)),
+            Taken::Disconnected => Poll::Ready(Next::Disconnected),
+            Taken::Empty => Poll::Pending,
         }
     }
 
     /// Waits for the next event; `None` once every sender is gone and the
-    /// queue is empty. Cancel-safe: an event is only taken when returned.
+    /// queue is empty. Ignores close requests. Cancel-safe: an event is only
+    /// taken when returned.
     pub async fn recv(&mut self) -> Option<Event> {
-        loop {
-            match self.try_recv() {
-                Ok(event) => return Some(event),
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => self.shared.arrived.notified().await,
-            }
-        }
+        poll_fn(|cx| match self.take(Some(cx.waker()), false) {
+            Taken::Event(event) => Poll::Ready(Some(event)),
+            Taken::Disconnected => Poll::Ready(None),
+            Taken::Empty | Taken::Close => Poll::Pending,
+        })
+        .await
     }
 }
 
@@ -268,5 +363,27 @@ mod tests {
         closed.await.unwrap();
         assert!(matches!(tx.try_send(ev(3)), Err(TrySendError::Closed(_))));
         assert_eq!(tx.send(ev(4)).await, Err(ev(4)));
+    }
+
+    #[tokio::test]
+    async fn a_close_request_wakes_the_receiver_and_comes_before_queued_events() {
+        let (tx, mut rx) = channel(4);
+        let closer = tx.clone();
+        let waiting = tokio::spawn(async move {
+            let next = poll_fn(|cx| rx.poll_next(cx)).await;
+            (next, rx)
+        });
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!waiting.is_finished());
+        closer.close();
+        let (next, mut rx) = waiting.await.unwrap();
+        assert_eq!(next, Next::Close);
+
+        // Queued events stay takeable (the shutdown drain uses them), but a
+        // poll answers the close first.
+        tx.try_send(ev(1)).unwrap();
+        assert!(tx.close_requested());
+        assert_eq!(poll_fn(|cx| rx.poll_next(cx)).await, Next::Close);
+        assert_eq!(rx.try_recv(), Ok(ev(1)));
     }
 }

@@ -8,8 +8,6 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 
-use tokio_util::sync::CancellationToken;
-
 use super::event_queue::{EventSender, TrySendError};
 use super::events::{Event, PresenceView};
 use super::lists::{List, ListSet, Privacy, allows};
@@ -75,10 +73,9 @@ impl SharedState {
 pub struct SessionHandle {
     /// Unique id of the session within this process.
     pub id: u64,
-    /// Bounded sender into the session's outbox.
+    /// Bounded sender into the session's outbox; [`EventSender::close`]
+    /// makes the session close (slow consumer, kick).
     pub tx: EventSender,
-    /// Cancelled to make the session close (slow consumer, kick).
-    pub close: CancellationToken,
     /// Presence and visibility, read by other sessions.
     pub shared: Arc<Mutex<SharedState>>,
 }
@@ -92,7 +89,7 @@ impl SessionHandle {
             Err(TrySendError::Full(_)) => {
                 crate::obs::metrics().limit_rejection(crate::obs::Limit::Outbox);
                 tracing::warn!(session = self.id, "outbox full: closing slow session");
-                self.close.cancel();
+                self.tx.close();
                 false
             }
             Err(TrySendError::Closed(_)) => false,

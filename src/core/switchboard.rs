@@ -14,7 +14,6 @@ use rand::Rng;
 use tokio::sync::{mpsc, oneshot};
 
 use super::event_queue::{EventSender, TrySendError};
-use tokio_util::sync::CancellationToken;
 
 use super::events::{Event, Receipt};
 use super::offline::{Conversation, QueuedMessage};
@@ -49,10 +48,9 @@ pub struct Participant {
     pub nick: String,
     /// Client capabilities.
     pub capabilities: u64,
-    /// The participant's switchboard connection outbox.
+    /// The participant's switchboard connection outbox ([`EventSender::close`]
+    /// closes the connection: slow reader).
     pub tx: EventSender,
-    /// Cancelled to close the participant's connection (slow reader).
-    pub close: CancellationToken,
 }
 
 /// Why joining or using a room failed.
@@ -596,7 +594,7 @@ fn deliver(member: &Participant, event: Event) -> bool {
         Ok(()) => true,
         Err(TrySendError::Full(_)) => {
             tracing::warn!(member = %member.email, "switchboard outbox full: closing slow member");
-            member.close.cancel();
+            member.tx.close();
             false
         }
         Err(TrySendError::Closed(_)) => false,
@@ -615,7 +613,6 @@ mod tests {
                 nick: email.into(),
                 capabilities: 0,
                 tx,
-                close: CancellationToken::new(),
             },
             rx,
         )

@@ -10,9 +10,11 @@
 //! disconnected as a slow reader. Senders only ever `try_send` to the event
 //! queue, so nobody else slows down.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -23,10 +25,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use super::gate::{self, Asker, ConnRole, Stage};
-use super::limits::{CommandRate, Limits};
+use super::limits::{CommandRate, ConnectionPermit, Limits};
 use super::outbox::Outbox;
 use super::transport::{self, Io, Transport};
-use crate::core::event_queue::EventReceiver;
+use crate::core::event_queue::{EventReceiver, Next};
 use crate::core::events::Event;
 use crate::proto::{self, Command, Dialect, Frame, FrameLimits, MsnpCodec, ParseError, Reply};
 
@@ -91,6 +93,18 @@ pub struct ConnectionLimits {
     pub shared: Arc<Limits>,
 }
 
+/// What woke the connection actor, in the order it looks.
+enum Wake {
+    /// The server is shutting down.
+    Shutdown,
+    /// A close request or an event from the session's queue.
+    Queue(Next),
+    /// The stream read, wrote or flushed.
+    Io(Io),
+    /// The idle, pre-auth or write-stall deadline passed.
+    Timeout,
+}
+
 /// Why the actor ended a connection (for the log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
@@ -104,28 +118,38 @@ enum End {
     SlowReader,
 }
 
+/// What a connection actor runs with, besides its stream and its session.
+#[derive(Debug)]
+pub struct Wiring {
+    /// The client's address.
+    pub peer: SocketAddr,
+    /// The session's event queue (its outbox input); a close request on it
+    /// (kick, slow reader, ...) ends the connection.
+    pub events: EventReceiver,
+    /// Cancelled when the server shuts down.
+    pub shutdown: CancellationToken,
+    /// Frame limits, timeouts, send queue bound, shared limiters.
+    pub limits: ConnectionLimits,
+    /// The connection's place in the connection limiter, held until it ends.
+    pub permit: Option<ConnectionPermit>,
+}
+
 /// Runs one connection to its end, over plain TCP or TLS, inside its own
 /// `conn` span (fields `peer`, `role`, and `user` once logged in: see
 /// [`record_user`]). The session is boxed so the task's own state (which
 /// every idle connection keeps) stays small.
-pub async fn run<S: Session, T: Transport>(
+pub fn run<S: Session, T: Transport>(
     stream: T,
-    peer: SocketAddr,
     session: Box<S>,
-    events: EventReceiver,
-    close: CancellationToken,
-    shutdown: CancellationToken,
-    limits: ConnectionLimits,
-) {
+    wiring: Wiring,
+) -> impl Future<Output = ()> + Send {
     let span = tracing::info_span!(
         "conn",
-        %peer,
+        peer = %wiring.peer,
         role = session.role().label(),
         user = tracing::field::Empty,
     );
-    run_in_span(stream, peer, session, events, close, shutdown, limits)
-        .instrument(span)
-        .await;
+    actor(stream, session, wiring).instrument(span)
 }
 
 /// Names the logged-in account in the current connection's span.
@@ -133,165 +157,271 @@ pub fn record_user(email: &str) {
     tracing::Span::current().record("user", email);
 }
 
-async fn run_in_span<S: Session, T: Transport>(
+/// The actor's loop. Not an `async fn`: those keep their arguments twice in
+/// the future (as captures and as locals), and this future lives as long as
+/// the connection; an `async move` block uses its captures in place.
+fn actor<S: Session, T: Transport>(
     mut stream: T,
-    peer: SocketAddr,
     mut session: Box<S>,
-    mut events: EventReceiver,
-    close: CancellationToken,
-    shutdown: CancellationToken,
-    limits: ConnectionLimits,
-) {
-    let mut codec = MsnpCodec::new(limits.frame);
-    let mut out = Outbox::new(session.dialect().unwrap_or(Dialect::MSNP8));
-    let commands = limits.shared.command_rate();
-    let mut rbuf = BytesMut::new();
-    let started = Instant::now();
-    let mut last_command = Instant::now();
-    let mut stalled_since: Option<Instant> = None;
-    let mut shutting_down = false;
-    let mut gauge = crate::obs::metrics().connection_opened(session.role());
-    // The stream holds written bytes it has not sent yet (TLS records).
-    let mut needs_flush = false;
+    wiring: Wiring,
+) -> impl Future<Output = ()> + Send {
+    // The peer's address is in the span, not needed here.
+    let Wiring {
+        peer: _,
+        mut events,
+        shutdown,
+        limits,
+        permit,
+    } = wiring;
+    async move {
+        let _permit = permit;
+        let mut codec = MsnpCodec::new(limits.frame);
+        let mut out = Outbox::new(session.dialect().unwrap_or(Dialect::MSNP8));
+        let commands = limits.shared.command_rate();
+        let mut rbuf = BytesMut::new();
+        let started = Instant::now();
+        let mut last_command = Instant::now();
+        let mut stalled_since: Option<Instant> = None;
+        let mut shutting_down = false;
+        let mut gauge = crate::obs::metrics().connection_opened(session.role());
+        // The stream holds written bytes it has not sent yet (TLS records).
+        let mut needs_flush = false;
 
-    let end = 'conn: loop {
-        let mut deadline = if session.stage() == Stage::Authenticated {
-            last_command + limits.idle_timeout
-        } else {
-            (started + limits.preauth_timeout).min(last_command + limits.idle_timeout)
-        };
-        if let Some(since) = stalled_since {
-            deadline = deadline.min(since + WRITE_STALL_TIMEOUT);
-        }
-        let mut progressed = false;
-        tokio::select! {
-            biased;
-            _ = shutdown.cancelled(), if !shutting_down => {
-                shutting_down = true;
-                // What others already handed a switchboard connection (a
-                // relayed message, the outcome that ACKs its sender's) is
-                // written before the close; bounded by `limits.outbox_lines`.
-                while session.drains_on_shutdown()
-                    && let Ok(event) = events.try_recv()
-                {
-                    // Boxed like every session future: inlined, the event
-                    // handler's state would make every connection task large.
-                    Box::pin(session.on_event(event, &mut out)).await;
-                }
-                session.on_shutdown(&mut out);
-                out.close();
-            }
-            _ = close.cancelled() => break 'conn End::Closed,
-            Some(event) = events.recv() => {
-                Box::pin(session.on_event(event, &mut out)).await;
-                // Take what else is queued so one write carries a burst.
-                for _ in 0..EVENT_BATCH {
-                    match events.try_recv() {
-                        Ok(event) => Box::pin(session.on_event(event, &mut out)).await,
-                        Err(_) => break,
-                    }
-                }
-            }
-            io = poll_fn(|cx| {
-                transport::poll_io(&mut stream, cx, &mut rbuf, out.pending(), needs_flush)
-            }) => match io {
-                Io::Wrote(Ok(0) | Err(_)) | Io::Flushed(Err(_)) => break 'conn End::Peer,
-                Io::Wrote(Ok(n)) => {
-                    out.advance(n);
-                    needs_flush = true;
-                    progressed = true;
-                }
-                Io::Flushed(Ok(())) => {
-                    needs_flush = false;
-                    progressed = true;
-                }
-                Io::Read(Ok(0) | Err(_)) => break 'conn End::Peer,
-                Io::Read(Ok(_)) => {
-                    loop {
-                        match codec.decode(&mut rbuf) {
-                            Ok(Some(frame)) => {
-                                last_command = Instant::now();
-                                dispatch(&mut session, frame, &mut out, &commands, &limits.shared)
-                                    .await;
-                                if out.is_closing() {
-                                    break;
-                                }
-                            }
-                            Ok(None) => break,
-                            Err(error) => {
-                                tracing::debug!(%peer, %error, "framing error");
-                                if let (Some(code), Some(trid)) = (error.error_code(), error.trid()) {
-                                    out.send(Reply::Error { code, trid });
-                                }
-                                out.close();
-                                break;
-                            }
-                        }
-                    }
-                    if rbuf.is_empty() {
-                        rbuf = BytesMut::new();
-                    }
-                }
-            },
-            _ = tokio::time::sleep_until(deadline) => break 'conn End::Timeout,
-        }
-        // Write what the stream takes now, without waiting for it.
-        while out.has_pending() {
-            match transport::try_write(&mut stream, out.pending()) {
-                Some(Ok(0) | Err(_)) => break 'conn End::Peer,
-                Some(Ok(n)) => {
-                    out.advance(n);
-                    needs_flush = true;
-                    progressed = true;
-                }
-                None => break,
-            }
-        }
-        if needs_flush {
-            match transport::try_flush(&mut stream) {
-                Some(Ok(())) => needs_flush = false,
-                Some(Err(_)) => break 'conn End::Peer,
-                None => {}
-            }
-        }
-        stalled_since = match (out.has_pending() || needs_flush, progressed) {
-            (false, _) => None,
-            (true, true) => Some(Instant::now()),
-            (true, false) => stalled_since.or_else(|| Some(Instant::now())),
-        };
-        gauge.set_dialect(session.dialect());
-        gauge.set_queued(out.pending_len());
-        if out.pending_len() > limits.send_queue_bytes {
-            crate::obs::metrics().limit_rejection(crate::obs::Limit::SendQueue);
-            break 'conn End::SlowReader;
-        }
-        if out.is_closing() {
-            let flush = async {
-                stream.write_all(out.pending()).await?;
-                stream.flush().await
+        let end = 'conn: loop {
+            let mut deadline = if session.stage() == Stage::Authenticated {
+                last_command + limits.idle_timeout
+            } else {
+                (started + limits.preauth_timeout).min(last_command + limits.idle_timeout)
             };
-            if let Ok(Ok(())) = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await {
-                out.written();
+            if let Some(since) = stalled_since {
+                deadline = deadline.min(since + WRITE_STALL_TIMEOUT);
             }
-            break 'conn End::Closed;
+            let mut progressed = false;
+            // One hand-written `select`, in priority order: `tokio::select!`
+            // keeps each branch's future twice in the task's state, which
+            // every idle connection would pay for. The timer and the shutdown
+            // signal exist only while waiting, not while a handler runs.
+            let wake = {
+                let mut shutdown_signal = pin!(shutdown.cancelled());
+                let mut timer = pin!(tokio::time::sleep_until(deadline));
+                poll_fn(|cx| {
+                    if !shutting_down && shutdown_signal.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Wake::Shutdown);
+                    }
+                    // `Disconnected` cannot happen while the session keeps its
+                    // sender; if it did, there would be nothing to wait for.
+                    if let Poll::Ready(next @ (Next::Close | Next::Event(_))) = events.poll_next(cx)
+                    {
+                        return Poll::Ready(Wake::Queue(next));
+                    }
+                    if let Poll::Ready(io) =
+                        transport::poll_io(&mut stream, cx, &mut rbuf, out.pending(), needs_flush)
+                    {
+                        return Poll::Ready(Wake::Io(io));
+                    }
+                    timer.as_mut().poll(cx).map(|()| Wake::Timeout)
+                })
+                .await
+            };
+            // What needs awaiting runs in one boxed future per wake-up, so
+            // no handler's state (nor the wake-up itself) is part of the task.
+            {
+                let work: Option<Work<'_>> = match wake {
+                    Wake::Shutdown => {
+                        shutting_down = true;
+                        Some(Box::pin(drain_for_shutdown(
+                            &mut *session,
+                            &mut events,
+                            &mut out,
+                        )))
+                    }
+                    Wake::Queue(Next::Event(event)) => Some(Box::pin(take_events(
+                        &mut *session,
+                        &mut events,
+                        event,
+                        &mut out,
+                    ))),
+                    Wake::Queue(_) => break 'conn End::Closed,
+                    Wake::Io(Io::Wrote(Ok(0) | Err(_)) | Io::Flushed(Err(_))) => {
+                        break 'conn End::Peer;
+                    }
+                    Wake::Io(Io::Wrote(Ok(n))) => {
+                        out.advance(n);
+                        needs_flush = true;
+                        progressed = true;
+                        None
+                    }
+                    Wake::Io(Io::Flushed(Ok(()))) => {
+                        needs_flush = false;
+                        progressed = true;
+                        None
+                    }
+                    Wake::Io(Io::Read(Ok(0) | Err(_))) => break 'conn End::Peer,
+                    Wake::Io(Io::Read(Ok(_))) => Some(Box::pin(take_input(
+                        &mut *session,
+                        &mut codec,
+                        &mut rbuf,
+                        &mut out,
+                        &commands,
+                        &limits.shared,
+                        &mut last_command,
+                    ))),
+                    Wake::Timeout => break 'conn End::Timeout,
+                };
+                if let Some(work) = work {
+                    work.await;
+                }
+            }
+            if rbuf.is_empty() {
+                rbuf = BytesMut::new();
+            }
+            // Write what the stream takes now, without waiting for it.
+            while out.has_pending() {
+                match transport::try_write(&mut stream, out.pending()) {
+                    Some(Ok(0) | Err(_)) => break 'conn End::Peer,
+                    Some(Ok(n)) => {
+                        out.advance(n);
+                        needs_flush = true;
+                        progressed = true;
+                    }
+                    None => break,
+                }
+            }
+            if needs_flush {
+                match transport::try_flush(&mut stream) {
+                    Some(Ok(())) => needs_flush = false,
+                    Some(Err(_)) => break 'conn End::Peer,
+                    None => {}
+                }
+            }
+            stalled_since = match (out.has_pending() || needs_flush, progressed) {
+                (false, _) => None,
+                (true, true) => Some(Instant::now()),
+                (true, false) => stalled_since.or_else(|| Some(Instant::now())),
+            };
+            gauge.set_dialect(session.dialect());
+            gauge.set_queued(out.pending_len());
+            if out.pending_len() > limits.send_queue_bytes {
+                crate::obs::metrics().limit_rejection(crate::obs::Limit::SendQueue);
+                break 'conn End::SlowReader;
+            }
+            if out.is_closing() {
+                // Boxed, as every rarely taken wait: inlined, its state would
+                // be part of every connection's task.
+                if Box::pin(write_last(&mut stream, out.pending())).await {
+                    out.written();
+                }
+                break 'conn End::Closed;
+            }
+        };
+        match end {
+            End::SlowReader => tracing::warn!(
+                queued = out.pending_len(),
+                limit = limits.send_queue_bytes,
+                "send queue over its limit: disconnecting a slow reader"
+            ),
+            End::Timeout => tracing::debug!("timeout"),
+            End::Peer | End::Closed => tracing::debug!(?end, "connection ended"),
         }
-    };
-    match end {
-        End::SlowReader => tracing::warn!(
-            %peer,
-            queued = out.pending_len(),
-            limit = limits.send_queue_bytes,
-            "send queue over its limit: disconnecting a slow reader"
-        ),
-        End::Timeout => tracing::debug!(%peer, "timeout"),
-        End::Peer | End::Closed => tracing::debug!(%peer, ?end, "connection ended"),
+        Box::pin(session.on_close()).await;
+        if end != End::SlowReader {
+            Box::pin(say_goodbye(&mut stream, shutting_down)).await;
+        }
     }
-    Box::pin(session.on_close()).await;
-    if end != End::SlowReader {
-        let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
-        if shutting_down {
-            linger(&mut stream).await;
+}
+
+/// The work of one wake-up that has to wait (session handlers), boxed.
+type Work<'a> = std::pin::Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+/// At shutdown: what others already handed a switchboard connection (a
+/// relayed message, the outcome that ACKs its sender's) is handled before the
+/// goodbye (bounded by `limits.outbox_lines`); then the goodbye and the close.
+async fn drain_for_shutdown<S: Session>(
+    session: &mut S,
+    events: &mut EventReceiver,
+    out: &mut Outbox,
+) {
+    while session.drains_on_shutdown()
+        && let Ok(event) = events.try_recv()
+    {
+        session.on_event(event, out).await;
+    }
+    session.on_shutdown(out);
+    out.close();
+}
+
+/// Handles `first` and what else is queued (at most [`EVENT_BATCH`] more),
+/// so one write carries a burst.
+async fn take_events<S: Session>(
+    session: &mut S,
+    events: &mut EventReceiver,
+    first: Event,
+    out: &mut Outbox,
+) {
+    session.on_event(first, out).await;
+    for _ in 0..EVENT_BATCH {
+        match events.try_recv() {
+            Ok(event) => session.on_event(event, out).await,
+            Err(_) => break,
         }
+    }
+}
+
+/// Decodes what arrived and hands each complete command to the session,
+/// until the buffer holds no complete frame or the connection is closing.
+/// A framing error is answered (where it has a code and a TrID) and closes.
+async fn take_input<S: Session>(
+    session: &mut S,
+    codec: &mut MsnpCodec,
+    rbuf: &mut BytesMut,
+    out: &mut Outbox,
+    commands: &CommandRate,
+    shared: &Limits,
+    last_command: &mut Instant,
+) {
+    loop {
+        match codec.decode(rbuf) {
+            Ok(Some(frame)) => {
+                *last_command = Instant::now();
+                if let Some(command) = admit(session, &frame, out, commands, shared) {
+                    session.handle(command, out).await;
+                }
+                if out.is_closing() {
+                    return;
+                }
+            }
+            Ok(None) => return,
+            Err(error) => {
+                tracing::debug!(%error, "framing error");
+                if let (Some(code), Some(trid)) = (error.error_code(), error.trid()) {
+                    out.send(Reply::Error { code, trid });
+                }
+                out.close();
+                return;
+            }
+        }
+    }
+}
+
+/// Writes and flushes the last lines before a close (an error, `OUT SSD`),
+/// for at most [`CLOSE_FLUSH_TIMEOUT`]; whether all of it went out.
+async fn write_last<T: Transport>(stream: &mut T, bytes: &[u8]) -> bool {
+    let flush = async {
+        stream.write_all(bytes).await?;
+        stream.flush().await
+    };
+    matches!(
+        tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await,
+        Ok(Ok(()))
+    )
+}
+
+/// Shuts our side of the stream down (TLS: `close_notify`); at server
+/// shutdown then lingers until the client closes too.
+async fn say_goodbye<T: Transport>(stream: &mut T, shutting_down: bool) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
+    if shutting_down {
+        linger(stream).await;
     }
 }
 
@@ -312,37 +442,38 @@ async fn linger<T: Transport>(stream: &mut T) {
     .await;
 }
 
-/// Charges the command rate, parses a frame, asks the gate, and hands the
-/// command to the session.
-async fn dispatch<S: Session>(
-    session: &mut Box<S>,
-    frame: Frame,
+/// Charges the command rate, parses a frame and asks the gate: the command
+/// for the session to handle, or `None` when it was answered (an error) or
+/// the connection is to close.
+fn admit<S: Session>(
+    session: &S,
+    frame: &Frame,
     out: &mut Outbox,
     commands: &CommandRate,
     shared: &Limits,
-) {
+) -> Option<Command> {
     let verb = frame.line.split(' ').next().unwrap_or_default();
     let within_rate = gate::charge(verb, commands);
     let dialect = session.dialect();
-    let command = match proto::parse(dialect, &frame) {
+    let command = match proto::parse(dialect, frame) {
         Ok(command) => command,
         Err(_) if !within_rate => {
             out.close();
-            return;
+            return None;
         }
         Err(ParseError::Syntax { trid }) => {
             out.send(Reply::Error {
                 code: proto::ErrorCode::SyntaxError,
                 trid: trid.unwrap_or(0),
             });
-            return;
+            return None;
         }
         Err(ParseError::InvalidParameter { trid }) => {
             out.send(Reply::Error {
                 code: proto::ErrorCode::InvalidParameter,
                 trid,
             });
-            return;
+            return None;
         }
     };
     let asker = Asker {
@@ -356,12 +487,10 @@ async fn dispatch<S: Session>(
             Some(trid) => out.send(Reply::Error { code, trid }),
             None => out.close(),
         }
-        return;
+        return None;
     }
     crate::obs::metrics().command(command.verb());
-    // Boxed: the handlers' futures (store queries among them) are large, and
-    // inlined they would make every connection task, idle or not, that large.
-    Box::pin(session.handle(command, out)).await;
+    Some(command)
 }
 
 #[cfg(test)]
@@ -433,11 +562,9 @@ mod tests {
             .unwrap();
         let (server, peer) = listener.accept().await.unwrap();
         let (tx, rx) = crate::core::event_queue::channel(capacity);
-        let close = CancellationToken::new();
         let handle = SessionHandle {
             id: 1,
             tx,
-            close: close.clone(),
             shared: Arc::new(Mutex::new(SharedState {
                 status: Status::Online,
                 nick: "n".into(),
@@ -464,58 +591,15 @@ mod tests {
             entered: Some(entered),
             release,
         });
-        tokio::spawn(run(
-            server,
+        let wiring = Wiring {
             peer,
-            session,
-            rx,
-            close,
-            CancellationToken::new(),
+            events: rx,
+            shutdown: CancellationToken::new(),
             limits,
-        ));
-        (client, handle)
-    }
-
-    /// Every connection, idle or not, keeps its task's future: DESIGN §5 allows
-    /// an idle client about 4 KB of server memory in all, so the future must
-    /// stay small (sessions and handler futures are boxed for that).
-    #[tokio::test]
-    async fn the_connection_future_stays_small() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let _client = TcpStream::connect(listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, peer) = listener.accept().await.unwrap();
-        let (_tx, rx) = crate::core::event_queue::channel(8);
-        let (entered, _entered_rx) = oneshot::channel();
-        let session = Box::new(Blocking {
-            entered: Some(entered),
-            release: Arc::new(Notify::new()),
-        });
-        let config = LimitsConfig::default();
-        let limits = ConnectionLimits {
-            frame: FrameLimits {
-                max_line: 2048,
-                max_msg_payload: 1664,
-                max_other_payload: 8192,
-            },
-            preauth_timeout: Duration::from_secs(60),
-            idle_timeout: Duration::from_secs(60),
-            send_queue_bytes: 1024,
-            shared: Arc::new(Limits::new(&config)),
+            permit: None,
         };
-        let future = run(
-            server,
-            peer,
-            session,
-            rx,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            limits,
-        );
-        let size = std::mem::size_of_val(&future);
-        println!("connection future: {size} bytes");
-        assert!(size <= 2048, "connection future is {size} bytes");
+        tokio::spawn(run(server, session, wiring));
+        (client, handle)
     }
 
     #[tokio::test]
@@ -533,7 +617,7 @@ mod tests {
         // ...so its queue of one fills, and the next event closes it.
         assert!(offender_handle.deliver(left("x@x.org")));
         assert!(!offender_handle.deliver(left("y@x.org")));
-        assert!(offender_handle.close.is_cancelled());
+        assert!(offender_handle.tx.close_requested());
         release.notify_one();
         let mut rest = Vec::new();
         offender.read_to_end(&mut rest).await.unwrap();
@@ -546,6 +630,6 @@ mod tests {
             bystander.read_exact(&mut buf).await.unwrap();
             assert_eq!(buf, format!("BYE {email}\r\n").as_bytes());
         }
-        assert!(!bystander_handle.close.is_cancelled());
+        assert!(!bystander_handle.tx.close_requested());
     }
 }

@@ -15,9 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::connection::{self, ConnectionLimits};
+use super::connection::{self, ConnectionLimits, Wiring};
 use super::context::ServerContext;
-use super::limits::{ListenerKind, Refusal};
+use super::limits::{ConnectionPermit, ListenerKind, Refusal};
 use super::ns::NsSession;
 use super::sb::SbSession;
 use super::transport::Transport;
@@ -101,59 +101,94 @@ pub async fn run(
         };
         // Read per connection, so a reload holds for connections accepted after it.
         let limits = connection_limits(&ctx);
+        let _ = stream.set_nodelay(true);
         let ctx = Arc::clone(&ctx);
         let shutdown = shutdown.clone();
-        let role = role.clone();
-        let tls = tls.clone();
-        tracker.spawn(async move {
-            let _permit = permit;
-            let _ = stream.set_nodelay(true);
-            match tls {
-                None => serve(stream, peer, role, ctx, shutdown, limits).await,
-                // Boxed: the handshake and the TLS session's state would
-                // otherwise be part of every connection task, TLS or not.
-                Some(tls) => {
-                    if let Some(stream) = Box::pin(tls.accept(stream, peer)).await {
-                        Box::pin(serve(stream, peer, role, ctx, shutdown, limits)).await;
-                    }
-                }
-            }
-        });
+        match &tls {
+            // A plain connection's task is the actor itself: every layer of
+            // `async fn` around it would keep another copy of its arguments
+            // for as long as the connection is open.
+            None => match start(stream, peer, role.clone(), ctx, shutdown, limits, permit) {
+                Actor::Notification(actor) => drop(tracker.spawn(actor)),
+                Actor::Switchboard(actor) => drop(tracker.spawn(actor)),
+            },
+            // Boxed as a whole: the handshake, the TLS stream and the session
+            // on it would otherwise be part of every connection task.
+            Some(tls) => drop(tracker.spawn(Box::pin(serve_tls(
+                stream,
+                peer,
+                Arc::clone(tls),
+                role.clone(),
+                ctx,
+                shutdown,
+                limits,
+                permit,
+            )))),
+        }
     }
 }
 
-/// Runs the session of `role` on an established (and, on a TLS listener,
-/// handshaken) stream.
-async fn serve<T: Transport>(
+/// A connection actor, by the session it runs.
+enum Actor<N, S> {
+    /// Notification or dispatch.
+    Notification(N),
+    /// Switchboard.
+    Switchboard(S),
+}
+
+/// The session of `role` and its connection actor on an established (and, on
+/// a TLS listener, handshaken) stream.
+fn start<T: Transport + 'static>(
     stream: T,
     peer: SocketAddr,
     role: MsnpRole,
     ctx: Arc<ServerContext>,
     shutdown: CancellationToken,
     limits: ConnectionLimits,
-) {
-    let (tx, rx) = event_queue::channel(ctx.config.get().limits.outbox_lines);
-    let close = CancellationToken::new();
+    permit: ConnectionPermit,
+) -> Actor<impl Future<Output = ()> + Send, impl Future<Output = ()> + Send> {
+    let (tx, events) = event_queue::channel(ctx.config.get().limits.outbox_lines);
+    let wiring = Wiring {
+        peer,
+        events,
+        shutdown,
+        limits,
+        permit: Some(permit),
+    };
     match role {
         MsnpRole::Notification => {
-            let session = Box::new(NsSession::notification(ctx, peer, tx, close.clone()));
-            connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+            let session = NsSession::notification(ctx, peer, tx);
+            Actor::Notification(connection::run(stream, Box::new(session), wiring))
         }
         MsnpRole::Dispatch { ns_addr, own_addr } => {
-            let session = Box::new(NsSession::dispatch(
-                ctx,
-                peer,
-                ns_addr,
-                own_addr,
-                tx,
-                close.clone(),
-            ));
-            connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+            let session = NsSession::dispatch(ctx, peer, ns_addr, own_addr, tx);
+            Actor::Notification(connection::run(stream, Box::new(session), wiring))
         }
         MsnpRole::Switchboard => {
-            let session = Box::new(SbSession::new(ctx, peer, tx, close.clone()));
-            connection::run(stream, peer, session, rx, close, shutdown, limits).await;
+            let session = SbSession::new(ctx, peer, tx);
+            Actor::Switchboard(connection::run(stream, Box::new(session), wiring))
         }
+    }
+}
+
+/// The TLS handshake (bounded by the listener's timeout), then the session.
+#[allow(clippy::too_many_arguments)]
+async fn serve_tls(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Arc<ListenerTls>,
+    role: MsnpRole,
+    ctx: Arc<ServerContext>,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+    permit: ConnectionPermit,
+) {
+    let Some(stream) = tls.accept(stream, peer).await else {
+        return;
+    };
+    match start(stream, peer, role, ctx, shutdown, limits, permit) {
+        Actor::Notification(actor) => actor.await,
+        Actor::Switchboard(actor) => actor.await,
     }
 }
 
@@ -164,5 +199,31 @@ fn refuse(stream: TcpStream, peer: SocketAddr, refusal: Refusal, tls: bool) {
     tracing::debug!(%peer, %refusal, "connection refused");
     if !tls {
         let _ = stream.try_write(REFUSAL_LINE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every connection, idle or not, keeps its task for as long as it is
+    //! open: DESIGN §5 allows an idle client about 4 KB of server memory in
+    //! all, so the real connection task (with the real sessions, not a test
+    //! double) must stay small. Handler, event and TLS futures are boxed for
+    //! that; an un-boxed one shows up here as kilobytes.
+
+    use super::*;
+
+    /// The size of the future a function of three arguments returns.
+    fn future_size<A, B, C, R>(_: impl Fn(A, B, C) -> R) -> usize {
+        std::mem::size_of::<R>()
+    }
+
+    #[test]
+    fn the_real_connection_tasks_stay_small() {
+        let ns = future_size(connection::run::<NsSession, TcpStream>);
+        let sb = future_size(connection::run::<SbSession, TcpStream>);
+        println!("notification actor {ns} B, switchboard actor {sb} B");
+        for size in [ns, sb] {
+            assert!(size <= 960, "a connection task's future is {size} bytes");
+        }
     }
 }

@@ -22,7 +22,7 @@ pub fn kick(ctx: &ServerContext, email: &str) -> bool {
     };
     if !session.deliver(Event::Kick(KickReason::Admin)) {
         // The session's queue is full or closed: close it directly.
-        session.close.cancel();
+        session.tx.close();
     }
     metrics().kick();
     tracing::info!(user = %email, "kicked by an operator");

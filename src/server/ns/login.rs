@@ -245,7 +245,6 @@ impl NsSession {
         let handle = SessionHandle {
             id: self.ctx.router.registry().next_session_id(),
             tx: self.events_tx.clone(),
-            close: self.close.clone(),
             shared: Arc::new(Mutex::new(shared)),
         };
         if let Some(old) = self.ctx.router.register(&account.email, handle.clone()) {

@@ -16,8 +16,6 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
-
 use super::connection::Session;
 use super::context::ServerContext;
 use super::gate::{ConnRole, Stage};
@@ -62,18 +60,12 @@ pub struct NsSession {
     /// first such line, later ones come with `UUX` changes.
     shown_online: HashSet<String>,
     events_tx: EventSender,
-    close: CancellationToken,
 }
 
 impl NsSession {
-    /// A notification session. `events_tx` feeds the connection's outbox; `close`
-    /// ends the connection.
-    pub fn notification(
-        ctx: Arc<ServerContext>,
-        peer: SocketAddr,
-        events_tx: EventSender,
-        close: CancellationToken,
-    ) -> Self {
+    /// A notification session. `events_tx` feeds the connection's outbox
+    /// (and [`EventSender::close`] on it ends the connection).
+    pub fn notification(ctx: Arc<ServerContext>, peer: SocketAddr, events_tx: EventSender) -> Self {
         NsSession {
             ctx,
             role: ConnRole::Notification,
@@ -85,7 +77,6 @@ impl NsSession {
             challenge: None,
             shown_online: HashSet::new(),
             events_tx,
-            close,
         }
     }
 
@@ -96,9 +87,8 @@ impl NsSession {
         ns_addr: String,
         own_addr: String,
         events_tx: EventSender,
-        close: CancellationToken,
     ) -> Self {
-        let mut session = Self::notification(ctx, peer, events_tx, close);
+        let mut session = Self::notification(ctx, peer, events_tx);
         session.role = ConnRole::Dispatch;
         session.dispatch = Some((ns_addr, own_addr));
         session

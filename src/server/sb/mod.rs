@@ -9,8 +9,6 @@ mod messages;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio_util::sync::CancellationToken;
-
 use super::connection::Session;
 use super::context::ServerContext;
 use super::gate::{ConnRole, Stage};
@@ -40,24 +38,17 @@ pub struct SbSession {
     dialect: Option<Dialect>,
     member: Option<Member>,
     events_tx: EventSender,
-    close: CancellationToken,
 }
 
 impl SbSession {
     /// A switchboard session feeding `events_tx` (the connection's outbox).
-    pub fn new(
-        ctx: Arc<ServerContext>,
-        peer: SocketAddr,
-        events_tx: EventSender,
-        close: CancellationToken,
-    ) -> Self {
+    pub fn new(ctx: Arc<ServerContext>, peer: SocketAddr, events_tx: EventSender) -> Self {
         SbSession {
             ctx,
             peer,
             dialect: None,
             member: None,
             events_tx,
-            close,
         }
     }
 
@@ -75,7 +66,6 @@ impl SbSession {
             nick: nick.to_owned(),
             capabilities,
             tx: self.events_tx.clone(),
-            close: self.close.clone(),
         }
     }
 
