@@ -58,6 +58,7 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     let store = Store::connect_with(
         &config.store.url,
         config.store.max_connections,
+        config.store.sqlite_cache_kib,
         group_commit,
     )
     .await?;

@@ -156,6 +156,9 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
     if config.store.max_connections == 0 {
         bad("store.max_connections", "must be greater than 0".into());
     }
+    if config.store.sqlite_cache_kib == 0 {
+        bad("store.sqlite_cache_kib", "must be greater than 0".into());
+    }
 
     // [auth]
     let secret_len = config.auth.ticket_secret.chars().count();

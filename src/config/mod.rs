@@ -52,6 +52,9 @@ pub struct StoreConfig {
     pub url: String,
     /// Largest number of pooled database connections. Default 8.
     pub max_connections: u32,
+    /// SQLite only: the page cache of each pooled connection, in KiB, so the
+    /// caches take at most `max_connections` times this. Default 512.
+    pub sqlite_cache_kib: u32,
     /// How many recently seen accounts' login data (account, contact list,
     /// phones) are kept in memory so ticket holders can still log in while the
     /// store is unavailable; 0 turns it off. Default 10000.
@@ -386,6 +389,7 @@ impl Default for StoreConfig {
         StoreConfig {
             url: "sqlite://./msnpd-data/msnpd.sqlite".into(),
             max_connections: 8,
+            sqlite_cache_kib: crate::store::DEFAULT_SQLITE_CACHE_KIB,
             remembered_logins: crate::store::login_snapshots::DEFAULT_CAPACITY,
         }
     }

@@ -1354,6 +1354,11 @@ async fn sqlite_file_is_durable_and_survives_reopening() {
             .await
             .unwrap();
         assert_eq!(sync, 2, "synchronous is not FULL");
+        let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(cache, -i64::from(super::DEFAULT_SQLITE_CACHE_KIB));
         let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
             .fetch_one(&mut **conn)
             .await

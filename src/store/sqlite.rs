@@ -63,13 +63,16 @@ impl SqliteStore {
     pub async fn connect(
         url: &str,
         max_connections: u32,
+        cache_kib: u32,
         group_commit: GroupCommit,
     ) -> StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|err| StoreError::BadUrl(format!("{url}: {err}")))?
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            .synchronous(SqliteSynchronous::Full);
+            .synchronous(SqliteSynchronous::Full)
+            // Negative: a size in KiB, per pooled connection.
+            .pragma("cache_size", format!("-{}", cache_kib.max(1)));
         let pool_options = SqlitePoolOptions::new()
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
