@@ -2,7 +2,7 @@
 //!
 //! A `VecDeque` behind a mutex, with the one receiver's waker beside it and a
 //! `Notify` for senders waiting for room. The receiver is polled
-//! ([`EventReceiver::poll_recv`]), so waiting for an event keeps no state in
+//! ([`EventReceiver::poll_next`]), so waiting for an event keeps no state in
 //! the connection's future. Unlike a preallocating channel it holds no
 //! buffer while empty: the storage grows with a burst and is released once the
 //! burst is taken, so an idle connection's queue costs about a hundred bytes.
@@ -66,15 +66,9 @@ struct State {
     /// A sender asked for the session to close (kick, slow reader): the
     /// receiver sees it before any queued event.
     close_requested: bool,
-    /// The receiver waiting in [`EventReceiver::poll_recv`], if it is.
+    /// The receiver waiting in [`EventReceiver::poll_next`] or
+    /// [`EventReceiver::recv`], if it is.
     receiver_waker: Option<Waker>,
-}
-
-impl State {
-    /// Takes the waiting receiver's waker, to wake it once the lock is let go.
-    fn take_receiver_waker(&mut self) -> Option<Waker> {
-        self.receiver_waker.take()
-    }
 }
 
 #[derive(Debug)]
@@ -136,7 +130,7 @@ impl Drop for EventSender {
             let mut state = self.shared.lock();
             state.senders -= 1;
             if state.senders == 0 {
-                state.take_receiver_waker()
+                state.receiver_waker.take()
             } else {
                 None
             }
@@ -159,7 +153,7 @@ impl EventSender {
                 return Err(TrySendError::Full(event));
             }
             state.items.push_back(event);
-            state.take_receiver_waker()
+            state.receiver_waker.take()
         };
         if let Some(waker) = waker {
             waker.wake();
@@ -173,7 +167,7 @@ impl EventSender {
         let waker = {
             let mut state = self.shared.lock();
             state.close_requested = true;
-            state.take_receiver_waker()
+            state.receiver_waker.take()
         };
         if let Some(waker) = waker {
             waker.wake();

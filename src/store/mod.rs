@@ -109,7 +109,7 @@ pub use writer::{GroupCommit, PendingWrite};
 /// The SQLite page cache per pooled connection, in KiB (`store.sqlite_cache_kib`).
 /// SQLite's own default is 2 MiB; a quarter of that keeps the caches of a
 /// full pool to 4 MiB (a few hundred bytes per client at 10,000 online,
-/// instead of over 1.5 KB), while the OS page cache still holds the file.
+/// instead of about 1.4 KB), while the OS page cache still holds the file.
 pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 512;
 
 use std::sync::Arc;
