@@ -3,7 +3,7 @@
 //! the receiving connection turns them into wire lines for its own dialect.
 //! A [`Receipt`] rides along with what must be confirmed as written.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use tokio::sync::oneshot;
@@ -26,6 +26,68 @@ pub struct PresenceView {
     /// Personal message payload (only when the watcher can see the user online).
     pub personal_message: Option<Bytes>,
 }
+
+/// A watched contact's new personal message (the `UUX` payload as sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalMessage {
+    /// Whose.
+    pub email: String,
+    /// The `<Data>...</Data>` payload.
+    pub payload: Bytes,
+}
+
+/// How many encodings a [`WireCache`] keeps: one per dialect version number
+/// the receiving side may use as its key (msnpd's are 2 to 12).
+pub const WIRE_CACHE_SLOTS: usize = 16;
+
+/// The wire forms of one [`Broadcast`], built by the first receiver that
+/// needs each one and shared by the others. Keys are small numbers the
+/// receiving side chooses (its dialect's version); the domain never looks
+/// inside the bytes.
+#[derive(Debug, Default)]
+pub struct WireCache([OnceLock<Bytes>; WIRE_CACHE_SLOTS]);
+
+impl WireCache {
+    /// The bytes for `key`, built with `encode` by the first caller; a key
+    /// outside the cache is encoded each time.
+    pub fn get_or_encode(&self, key: usize, encode: impl FnOnce() -> Bytes) -> Bytes {
+        match self.0.get(key) {
+            Some(cell) => cell.get_or_init(encode).clone(),
+            None => encode(),
+        }
+    }
+}
+
+/// One change that many sessions receive alike (a presence change as one
+/// visibility class of watchers sees it, a personal message): built once and
+/// shared, so fanning it out to K watchers costs K reference counts, not K
+/// copies, and its wire line is encoded once per dialect.
+#[derive(Debug)]
+pub struct Broadcast<T> {
+    /// What changed.
+    pub content: T,
+    /// Its encoded lines, per dialect.
+    pub wire: WireCache,
+}
+
+impl<T> Broadcast<T> {
+    /// A shared broadcast of `content`, nothing encoded yet.
+    pub fn new(content: T) -> Arc<Self> {
+        Arc::new(Broadcast {
+            content,
+            wire: WireCache::default(),
+        })
+    }
+}
+
+impl<T: PartialEq> PartialEq for Broadcast<T> {
+    /// Broadcasts are equal when their content is (the cache is derived).
+    fn eq(&self, other: &Self) -> bool {
+        self.content == other.content
+    }
+}
+
+impl<T: Eq> Eq for Broadcast<T> {}
 
 /// Confirms to whoever waits on it that something was written to a client's
 /// connection. The receiving connection confirms it once the bytes it carried
@@ -88,17 +150,13 @@ pub struct Notice {
 /// Something delivered to a user's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A watched contact's presence changed (status may be `Offline`).
-    Presence(PresenceView),
+    /// A watched contact's presence changed (status may be `Offline`), as
+    /// every watcher of one visibility class sees it.
+    Presence(Arc<Broadcast<PresenceView>>),
     /// An operator's notice.
     Notice(Arc<Notice>),
-    /// A watched contact set a new personal message (the `UUX` payload as sent).
-    PersonalMessage {
-        /// Whose.
-        email: String,
-        /// The `<Data>...</Data>` payload.
-        payload: Bytes,
-    },
+    /// A watched contact set a new personal message.
+    PersonalMessage(Arc<Broadcast<PersonalMessage>>),
     /// Someone added the user to their forward list: the user's RL gained them.
     AddedToReverseList {
         /// The user's new list version.

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod challenge;
 pub mod event_queue;
 pub mod events;
+pub mod fan_out;
 pub mod lists;
 pub mod model;
 pub mod offline;

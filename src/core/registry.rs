@@ -29,15 +29,34 @@ pub struct SharedState {
     pub personal_message: Option<Bytes>,
     /// `BLP` setting.
     pub privacy: Privacy,
-    /// The owner's lists: contact email → list bits.
-    pub lists: HashMap<String, ListSet>,
+    /// The owner's lists: contact email → list bits. Shared, so that a
+    /// snapshot of the state (taken before every change, to tell watchers
+    /// what changed) does not copy the lists; a list change replaces the map.
+    pub lists: Arc<HashMap<String, ListSet>>,
 }
 
 impl SharedState {
     /// What `watcher` sees of this user (`email` is this user's account name).
     pub fn view_for(&self, email: &str, watcher: &str) -> PresenceView {
+        self.view_as(email, self.seen_by(watcher))
+    }
+
+    /// The status `watcher` sees (`Offline` when hidden or not allowed).
+    pub fn seen_by(&self, watcher: &str) -> Status {
         let lists = self.lists.get(watcher).copied().unwrap_or_default();
-        let status = seen_status(self.status, self.privacy, lists);
+        seen_status(self.status, self.privacy, lists)
+    }
+
+    /// Whether `watcher` has this user on their forward list (is on this user's RL).
+    pub fn is_watched_by(&self, watcher: &str) -> bool {
+        self.lists
+            .get(watcher)
+            .is_some_and(|set| set.contains(List::Reverse))
+    }
+
+    /// This user as a watcher who sees `status` sees them (the personal
+    /// message only while visible online).
+    pub fn view_as(&self, email: &str, status: Status) -> PresenceView {
         PresenceView {
             status,
             email: email.to_owned(),

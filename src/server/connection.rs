@@ -313,9 +313,7 @@ fn actor<S: Session, T: Transport>(
             if out.is_closing() {
                 // Boxed, as every rarely taken wait: inlined, its state would
                 // be part of every connection's task.
-                if Box::pin(write_last(&mut stream, out.pending())).await {
-                    out.written();
-                }
+                Box::pin(write_last(&mut stream, &mut out)).await;
                 break 'conn End::Closed;
             }
         };
@@ -409,16 +407,18 @@ async fn take_input<S: Session>(
 }
 
 /// Writes and flushes the last lines before a close (an error, `OUT SSD`),
-/// for at most [`CLOSE_FLUSH_TIMEOUT`]; whether all of it went out.
-async fn write_last<T: Transport>(stream: &mut T, bytes: &[u8]) -> bool {
+/// for at most [`CLOSE_FLUSH_TIMEOUT`]; receipts of what went out are confirmed.
+async fn write_last<T: Transport>(stream: &mut T, out: &mut Outbox) {
     let flush = async {
-        stream.write_all(bytes).await?;
+        while out.has_pending() {
+            let bytes = out.pending();
+            stream.write_all(bytes).await?;
+            let written = bytes.len();
+            out.advance(written);
+        }
         stream.flush().await
     };
-    matches!(
-        tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await,
-        Ok(Ok(()))
-    )
+    let _ = tokio::time::timeout(CLOSE_FLUSH_TIMEOUT, flush).await;
 }
 
 /// Shuts our side of the stream down (TLS: `close_notify`); at server
@@ -577,7 +577,7 @@ mod tests {
                 msn_object: None,
                 personal_message: None,
                 privacy: Privacy::AllowAll,
-                lists: HashMap::new(),
+                lists: Default::default(),
             })),
         };
         let config = LimitsConfig::default();

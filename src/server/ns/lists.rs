@@ -2,6 +2,8 @@
 //! see `address_book.rs`), groups (`ADG`/`RMG`/`REG`),
 //! `REA`, `BLP`, `GTC`, `PRP`, and the reverse-list notifications.
 
+use std::sync::Arc;
+
 use super::NsSession;
 use crate::core::events::Event;
 use crate::core::lists::{self, List, NewContactPrompt, Privacy};
@@ -76,11 +78,12 @@ impl NsSession {
         let before = user.handle.with_shared(|s| s.clone());
         user.handle.update_shared(|s| {
             s.privacy = list.privacy;
-            s.lists = list
-                .contacts
-                .iter()
-                .map(|c| (c.email.clone(), c.lists))
-                .collect();
+            s.lists = Arc::new(
+                list.contacts
+                    .iter()
+                    .map(|c| (c.email.clone(), c.lists))
+                    .collect(),
+            );
         });
         user.list = list;
         if let Some(user) = self.user.as_ref() {

@@ -1,13 +1,14 @@
 //! Notification login: `VER` negotiation, `CVR`, `USR` (ticket and MD5 methods),
 //! the dispatch redirect, and what happens at login and logout.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{LoggedIn, NsSession};
 use crate::core::auth;
 use crate::core::events::{Event, KickReason};
+use crate::core::fan_out;
 use crate::core::model::{Account, Credentials};
 use crate::core::presence::Status;
 use crate::core::registry::{SessionHandle, SharedState};
@@ -240,7 +241,8 @@ impl NsSession {
                 .contacts
                 .iter()
                 .map(|c| (c.email.clone(), c.lists))
-                .collect::<HashMap<_, _>>(),
+                .collect::<HashMap<_, _>>()
+                .into(),
         };
         let handle = SessionHandle {
             id: self.ctx.router.registry().next_session_id(),
@@ -303,36 +305,17 @@ impl NsSession {
     }
 
     /// Tells each watcher of `account` what changed in what they see, comparing
-    /// with the state `before`. Someone who was not a watcher before (they just
-    /// added this user to their forward list) saw nothing, so they are told the
-    /// current presence if it is visible to them.
+    /// with the state `before` (see [`fan_out::presence_changes`]).
     pub(super) fn notify_watchers(
         &self,
         account: &Account,
         handle: &SessionHandle,
         before: &SharedState,
     ) {
-        let after = handle.with_shared(|s| s.clone());
-        let old_watchers: HashSet<&str> = before.watchers().collect();
-        let watchers: Vec<&str> = before.watchers().chain(after.watchers()).collect();
-        let mut seen = HashSet::new();
-        for watcher in watchers {
-            if !seen.insert(watcher) {
-                continue;
-            }
-            let mut old = before.view_for(&account.email, watcher);
-            if !old_watchers.contains(watcher) {
-                old.status = Status::Offline;
-            }
-            let new = after.view_for(&account.email, watcher);
-            if old == new {
-                continue;
-            }
-            if !new.status.is_visible_online() && !old.status.is_visible_online() {
-                continue;
-            }
-            self.ctx.router.deliver(watcher, Event::Presence(new));
-        }
+        let after = handle.with_shared(SharedState::clone);
+        fan_out::presence_changes(&account.email, before, &after, |watcher, event| {
+            self.ctx.router.deliver(watcher, event);
+        });
     }
 }
 

@@ -188,11 +188,9 @@ impl Session for NsSession {
                 });
                 out.close();
             }
-            Event::Presence(view) => self.on_presence(view, out),
+            Event::Presence(broadcast) => self.on_presence(&broadcast, out),
             Event::Notice(notice) => self.on_notice(&notice, out),
-            Event::PersonalMessage { email, payload } => {
-                self.on_personal_message(email, payload, out)
-            }
+            Event::PersonalMessage(broadcast) => self.on_personal_message(&broadcast, out),
             Event::AddedToReverseList {
                 version,
                 email,

@@ -3,10 +3,13 @@
 //! `UBX email length` + payload — right after the user's `ILN`/first `NLN`, and
 //! again whenever it changes. Dialects without personal messages never get `UBX`.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use super::NsSession;
-use crate::core::events::{Event, PresenceView};
+use crate::core::events::{Broadcast, Event, PersonalMessage, PresenceView};
+use crate::core::fan_out;
 use crate::core::lists::List;
 use crate::proto::{ErrorCode, Reply, TrId};
 use crate::server::outbox::Outbox;
@@ -27,13 +30,9 @@ impl NsSession {
             return;
         }
         let stored = (!payload.is_empty()).then(|| payload.clone());
-        let me = user.account.email.clone();
-        let watchers: Vec<String> = user.handle.update_shared(|s| {
+        let after = user.handle.update_shared(|s| {
             s.personal_message = stored;
-            s.watchers()
-                .filter(|w| s.view_for(&me, w).status.is_visible_online())
-                .map(str::to_owned)
-                .collect()
+            s.clone()
         });
         out.send(Reply::UuxOk { trid });
         let payload = if payload.is_empty() {
@@ -41,30 +40,38 @@ impl NsSession {
         } else {
             payload
         };
-        for watcher in watchers {
-            self.ctx.router.deliver(
-                &watcher,
-                Event::PersonalMessage {
-                    email: me.clone(),
-                    payload: payload.clone(),
-                },
-            );
+        let broadcast = Broadcast::new(PersonalMessage {
+            email: user.account.email.clone(),
+            payload,
+        });
+        for watcher in fan_out::visible_watchers(&after) {
+            self.ctx
+                .router
+                .deliver(watcher, Event::PersonalMessage(Arc::clone(&broadcast)));
         }
     }
 
     /// A watched contact changed their personal message.
-    pub(super) fn on_personal_message(&mut self, email: String, payload: Bytes, out: &mut Outbox) {
+    pub(super) fn on_personal_message(
+        &mut self,
+        broadcast: &Broadcast<PersonalMessage>,
+        out: &mut Outbox,
+    ) {
         let Some(user) = self.user.as_ref() else {
             return;
         };
+        let message = &broadcast.content;
         let watching = user
             .list
-            .contact(&email)
+            .contact(&message.email)
             .is_some_and(|c| c.lists.contains(List::Forward));
         if !user.online || !watching || !out.dialect().has_personal_message() {
             return;
         }
-        out.send(Reply::Ubx { email, payload });
+        out.send_cached(&broadcast.wire, || Reply::Ubx {
+            email: message.email.clone(),
+            payload: message.payload.clone(),
+        });
     }
 
     /// Records that `view` was just shown to this client (`ILN`/`NLN`/`FLN`) and,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::NsSession;
-use crate::core::events::PresenceView;
+use crate::core::events::{Broadcast, PresenceView};
 use crate::core::lists::List;
 use crate::core::presence::Status;
 use crate::proto::reply::PresenceInfo;
@@ -89,8 +89,10 @@ impl NsSession {
         }
     }
 
-    /// A watched contact's presence changed.
-    pub(super) fn on_presence(&mut self, view: PresenceView, out: &mut Outbox) {
+    /// A watched contact's presence changed. The line is the one every
+    /// watcher of this dialect gets: encoded once, shared, not copied.
+    pub(super) fn on_presence(&mut self, broadcast: &Broadcast<PresenceView>, out: &mut Outbox) {
+        let view = &broadcast.content;
         let Some(user) = self.user.as_ref() else {
             return;
         };
@@ -103,15 +105,15 @@ impl NsSession {
             return;
         }
         if view.status.is_visible_online() {
-            out.send(Reply::Nln {
+            out.send_cached(&broadcast.wire, || Reply::Nln {
                 presence: presence_info(view.clone()),
             });
         } else {
-            out.send(Reply::Fln {
+            out.send_cached(&broadcast.wire, || Reply::Fln {
                 email: view.email.clone(),
             });
         }
-        self.after_presence_line(&view, out);
+        self.after_presence_line(view, out);
     }
 }
 

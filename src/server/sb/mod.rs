@@ -394,7 +394,7 @@ impl Session for SbSession {
             Event::OfflineQueued
             | Event::Presence(_)
             | Event::Notice(_)
-            | Event::PersonalMessage { .. }
+            | Event::PersonalMessage(_)
             | Event::AddedToReverseList { .. }
             | Event::RemovedFromReverseList { .. }
             | Event::Ring { .. } => {}
