@@ -503,7 +503,6 @@ mod tests {
     //! The event-queue bound (`limits.outbox_lines`) with the real actor: a
     //! session blocked in a handler (as on a slow store) while events arrive.
 
-    use std::collections::HashMap;
     use std::sync::Mutex;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
