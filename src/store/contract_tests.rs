@@ -1328,6 +1328,74 @@ fn sqlite_file_url(dir: &tempfile::TempDir) -> (String, std::path::PathBuf) {
 
 #[cfg(feature = "sqlite")]
 #[tokio::test]
+async fn sqlite_writer_syncs_offline_messages_and_defers_live_history() {
+    use crate::core::offline::{Conversation, HistoryWrite, NewMessage};
+    use bytes::Bytes;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (url, _) = sqlite_file_url(&dir);
+    let store = Store::connect(&url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    let _alice = user(&store, "alice").await;
+    let bob = user(&store, "bob").await;
+    #[allow(irrefutable_let_patterns)] // without the postgres feature
+    let super::Backend::Sqlite(sqlite) = store.backend() else {
+        panic!("not a SQLite store");
+    };
+    let writer_pool = sqlite
+        .writer_pool()
+        .expect("a file store's writer has its own pool");
+    let sync_of = |pool| async move {
+        sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    };
+    let conversation = Conversation::pair(&email("alice"), &email("bob"));
+    let live = NewMessage {
+        history: HistoryWrite::New(conversation.clone()),
+        sender_email: email("alice"),
+        sender_nick: "alice".into(),
+        sent_at_us: 1,
+        payload: Bytes::from_static(b"MIME-Version: 1.0\r\n\r\nlive"),
+        queue_for: Vec::new(),
+        queue_cap: 100,
+    };
+    store.append_message(live.clone()).await.unwrap();
+    assert_eq!(
+        sync_of(writer_pool).await,
+        1,
+        "live history commits at NORMAL"
+    );
+    let offline = NewMessage {
+        queue_for: vec![email("bob")],
+        ..live
+    };
+    store.append_message(offline).await.unwrap();
+    assert_eq!(
+        sync_of(writer_pool).await,
+        2,
+        "an offline message commits at FULL"
+    );
+    // The store's other connections never leave FULL.
+    let mut conns = Vec::new();
+    for _ in 0..2 {
+        conns.push(sqlite.pool().acquire().await.unwrap());
+    }
+    for conn in &mut conns {
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(sync, 2);
+    }
+    drop(conns);
+    assert_eq!(store.history(&conversation, 0, 10).await.unwrap().len(), 2);
+    assert_eq!(store.queued_count(bob.id).await.unwrap(), 1);
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
 async fn sqlite_file_is_durable_and_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let (url, path) = sqlite_file_url(&dir);

@@ -2,9 +2,13 @@
 //! busy timeout), its migrations, the read queries, and the SQL of the edit
 //! primitives that `rules.rs` drives. Write transactions are `BEGIN IMMEDIATE`, so
 //! edits are serial and never fail to upgrade a read lock. Message writes and
-//! reads (offline queue, history) live in `sqlite/messages.rs`.
+//! reads (offline queue, history) live in `sqlite/messages.rs`; the message
+//! writer has a connection of its own there, whose `synchronous` level it sets
+//! per batch (FULL for offline messages, NORMAL for live history).
 
 mod messages;
+
+use messages::WriterPool;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -43,6 +47,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: MessageWriter,
+    /// The connection the writer commits on.
+    writer_pool: WriterPool,
 }
 
 /// Whether `url` names an in-memory database (`sqlite::memory:`, `mode=memory`).
@@ -73,40 +79,61 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             // Negative: a size in KiB, per pooled connection.
             .pragma("cache_size", format!("-{}", cache_kib.max(1)));
-        let pool_options = SqlitePoolOptions::new()
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }));
-        let pool = if is_memory_url(url) {
-            pool_options
+        let pool_options = || {
+            SqlitePoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .before_acquire(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+        };
+        let (pool, writer_pool) = if is_memory_url(url) {
+            let pool = pool_options()
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(options)
-                .await?
+                .await?;
+            (pool.clone(), WriterPool::Shared(pool))
         } else {
             let path = options.get_filename().to_path_buf();
             if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
                 create_dir(dir).await?;
             }
-            pool_options
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal);
+            let pool = pool_options()
                 .max_connections(max_connections.max(1))
-                .connect_with(
-                    options
-                        .create_if_missing(true)
-                        .journal_mode(SqliteJournalMode::Wal),
-                )
-                .await?
+                .connect_with(options.clone())
+                .await?;
+            // The message writer's own connection (see `WriterPool`).
+            let writer_pool = pool_options()
+                .max_connections(1)
+                .connect_with(options)
+                .await?;
+            (pool, WriterPool::Own(writer_pool))
         };
         let (writer, inbox) = MessageWriter::channel(group_commit);
-        tokio::spawn(writer::run(pool.clone(), inbox));
-        Ok(SqliteStore { pool, writer })
+        tokio::spawn(writer::run(writer_pool.clone(), inbox));
+        Ok(SqliteStore {
+            pool,
+            writer,
+            writer_pool,
+        })
     }
 
     /// The connection pool (tests inspect pragmas through it).
     #[cfg(test)]
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The message writer's own pool, if it has one (tests inspect its pragmas).
+    #[cfg(test)]
+    pub(crate) fn writer_pool(&self) -> Option<&SqlitePool> {
+        match &self.writer_pool {
+            WriterPool::Own(pool) => Some(pool),
+            WriterPool::Shared(_) => None,
+        }
     }
 
     /// Applies pending migrations.
@@ -130,10 +157,11 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Commits pending message writes, then closes the pool; the last
+    /// Commits pending message writes, then closes the pools; the last
     /// connection to close checkpoints the WAL.
     pub async fn close(&self) {
         self.writer.close().await;
+        self.writer_pool.close().await;
         self.pool.close().await;
     }
 

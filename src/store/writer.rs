@@ -10,6 +10,10 @@
 //! `COMMIT` itself fails, the batch may be stored and is not written again
 //! (its writers get an error: at least once, never twice). A panic while
 //! committing fails that batch only; the writer goes on.
+//!
+//! A batch with an offline queue entry commits [`Durability::Synced`] (its
+//! acknowledgement waits for the disk); a batch of live messages' history
+//! only commits [`Durability::Deferred`], without waiting for the disk.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -45,12 +49,40 @@ impl Default for GroupCommit {
     }
 }
 
+/// How firmly a batch's `COMMIT` must be on disk when it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// On disk, surviving a power loss (SQLite `synchronous=FULL`,
+    /// PostgreSQL `synchronous_commit=on`): the batch queues offline
+    /// messages, whose `ACK` promises exactly that.
+    Synced,
+    /// Safe if msnpd crashes (the operating system has the data), but a power
+    /// loss or kernel crash may cost the last such commits (SQLite
+    /// `synchronous=NORMAL` in WAL mode, PostgreSQL `synchronous_commit=off`):
+    /// history entries of messages that were delivered live, whose `ACK`
+    /// never waited for them (see protocol-spec/offline-messages.md). A later
+    /// synced commit makes them durable too.
+    Deferred,
+}
+
+impl Durability {
+    /// What a batch of `messages` needs: synced if any of them queues an
+    /// offline message.
+    pub(crate) fn of(messages: &[&NewMessage]) -> Durability {
+        if messages.iter().any(|message| !message.queue_for.is_empty()) {
+            Durability::Synced
+        } else {
+            Durability::Deferred
+        }
+    }
+}
+
 /// A backend the writer can open message transactions on.
 pub(crate) trait MessageBackend: Send + Sync + 'static {
     /// The transaction type.
     type Tx: MessageTx;
-    /// Starts a write transaction.
-    async fn begin(&self) -> StoreResult<Self::Tx>;
+    /// Starts a write transaction whose commit is as durable as `durability` asks.
+    async fn begin(&self, durability: Durability) -> StoreResult<Self::Tx>;
 }
 
 /// One write and where its result goes.
@@ -205,7 +237,7 @@ pub(crate) async fn run<B: MessageBackend>(backend: B, inbox: WriterInbox) {
 async fn commit<B: MessageBackend>(backend: &B, batch: Vec<Job>) {
     failpoint!("writer_before_batch");
     let messages: Vec<&NewMessage> = batch.iter().map(|job| &job.message).collect();
-    let outcome = match backend.begin().await {
+    let outcome = match backend.begin(Durability::of(&messages)).await {
         Ok(tx) => messages::apply_batch(tx, &messages).await,
         Err(error) => Err(error.into()),
     };
@@ -222,8 +254,9 @@ async fn commit<B: MessageBackend>(backend: &B, batch: Vec<Job>) {
             let error = failure.error;
             tracing::warn!(%error, messages = batch.len(), "message batch failed; retrying one by one");
             for job in batch {
-                let result = match backend.begin().await {
-                    Ok(tx) => match messages::apply_batch(tx, &[&job.message]).await {
+                let alone = [&job.message];
+                let result = match backend.begin(Durability::of(&alone)).await {
+                    Ok(tx) => match messages::apply_batch(tx, &alone).await {
                         Ok(mut results) => results.pop().unwrap_or_else(|| Err(closed())),
                         Err(failure) => Err(failure.error),
                     },
@@ -276,6 +309,7 @@ mod tests {
     #[derive(Default)]
     struct FakeState {
         transactions: usize,
+        durabilities: Vec<Durability>,
         committed: Vec<String>,
     }
 
@@ -286,8 +320,11 @@ mod tests {
 
     impl MessageBackend for Fake {
         type Tx = FakeTx;
-        async fn begin(&self) -> StoreResult<FakeTx> {
-            self.state.lock().unwrap().transactions += 1;
+        async fn begin(&self, durability: Durability) -> StoreResult<FakeTx> {
+            let mut state = self.state.lock().unwrap();
+            state.transactions += 1;
+            state.durabilities.push(durability);
+            drop(state);
             Ok(FakeTx {
                 state: Arc::clone(&self.state),
                 written: Vec::new(),
@@ -425,5 +462,43 @@ mod tests {
         assert_eq!(fake.state.lock().unwrap().committed, ["a@x.com", "b@x.com"]);
         assert!(writer.submit(message("c@x.com")).await.is_err());
         assert!(writer.try_submit(message("c@x.com")).is_err());
+    }
+
+    #[tokio::test]
+    async fn only_batches_that_queue_a_message_wait_for_the_disk() {
+        let fake = Fake::default();
+        let writer = writer(&fake, Duration::ZERO);
+        // (The fake keeps no history; what counts is that nothing is queued.)
+        let history_only = NewMessage {
+            queue_for: Vec::new(),
+            ..message("live@x.com")
+        };
+        writer
+            .submit(history_only)
+            .await
+            .unwrap()
+            .wait()
+            .await
+            .unwrap();
+        writer
+            .submit(message("queued@x.com"))
+            .await
+            .unwrap()
+            .wait()
+            .await
+            .unwrap();
+        let durabilities = fake.state.lock().unwrap().durabilities.clone();
+        assert_eq!(durabilities, [Durability::Deferred, Durability::Synced]);
+        // One of each in one batch: the batch waits for the disk.
+        let queued = message("queued@x.com");
+        let history_only = NewMessage {
+            queue_for: Vec::new(),
+            ..message("live@x.com")
+        };
+        assert_eq!(
+            Durability::of(&[&history_only, &queued]),
+            Durability::Synced
+        );
+        assert_eq!(Durability::of(&[&history_only]), Durability::Deferred);
     }
 }

@@ -12,14 +12,21 @@ use super::{PgStore, PgTx};
 use crate::core::model::UserId;
 use crate::core::offline::{Conversation, HistoryEntry, HistoryRef, QueuedMessage};
 use crate::store::messages::{self, HistoryRow, MessageTx, QueueRow};
-use crate::store::writer::{MessageBackend, MessageWriter};
+use crate::store::writer::{Durability, MessageBackend, MessageWriter};
 use crate::store::{StoreError, StoreResult};
 
 impl MessageBackend for PgPool {
     type Tx = PgTx;
 
-    async fn begin(&self) -> StoreResult<PgTx> {
-        Ok(PgTx(self.begin().await?))
+    async fn begin(&self, durability: Durability) -> StoreResult<PgTx> {
+        let mut tx = self.begin().await?;
+        if durability == Durability::Deferred {
+            // For this transaction only: COMMIT does not wait for the WAL flush.
+            sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(PgTx(tx))
     }
 }
 

@@ -12,14 +12,48 @@ use super::{SqliteStore, SqliteTx};
 use crate::core::model::UserId;
 use crate::core::offline::{Conversation, HistoryEntry, HistoryRef, QueuedMessage};
 use crate::store::messages::{self, HistoryRow, MessageTx, QueueRow, ROWS_PER_STATEMENT};
-use crate::store::writer::{MessageBackend, MessageWriter};
+use crate::store::writer::{Durability, MessageBackend, MessageWriter};
 use crate::store::{StoreError, StoreResult};
 
-impl MessageBackend for SqlitePool {
+/// Where the message writer opens its transactions.
+#[derive(Debug, Clone)]
+pub(crate) enum WriterPool {
+    /// A pool of one connection that only the writer uses, so each batch can
+    /// set its own `synchronous` level without it reaching other writes.
+    Own(SqlitePool),
+    /// The store's one connection of an in-memory database (which never
+    /// syncs anyway): left at the store's settings.
+    Shared(SqlitePool),
+}
+
+impl WriterPool {
+    /// Closes the writer's own connection (checkpointing the WAL if it is
+    /// the last one); a shared pool is closed by the store.
+    pub(crate) async fn close(&self) {
+        if let WriterPool::Own(pool) = self {
+            pool.close().await;
+        }
+    }
+}
+
+impl MessageBackend for WriterPool {
     type Tx = SqliteTx;
 
-    async fn begin(&self) -> StoreResult<SqliteTx> {
-        Ok(SqliteTx(self.begin_with("BEGIN IMMEDIATE").await?))
+    async fn begin(&self, durability: Durability) -> StoreResult<SqliteTx> {
+        // `PRAGMA synchronous` cannot change inside a transaction, so it goes
+        // first, in the same round trip as `BEGIN`.
+        let tx = match (self, durability) {
+            (WriterPool::Own(pool), Durability::Synced) => {
+                pool.begin_with("PRAGMA synchronous = FULL; BEGIN IMMEDIATE")
+                    .await?
+            }
+            (WriterPool::Own(pool), Durability::Deferred) => {
+                pool.begin_with("PRAGMA synchronous = NORMAL; BEGIN IMMEDIATE")
+                    .await?
+            }
+            (WriterPool::Shared(pool), _) => pool.begin_with("BEGIN IMMEDIATE").await?,
+        };
+        Ok(SqliteTx(tx))
     }
 }
 
