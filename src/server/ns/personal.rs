@@ -81,7 +81,13 @@ impl NsSession {
             self.shown_online.remove(&view.email);
             return;
         }
-        if !self.shown_online.insert(view.email.clone()) || !out.dialect().has_personal_message() {
+        // Most presence lines are of contacts already shown online: look
+        // before copying the name into the set.
+        if self.shown_online.contains(&view.email) {
+            return;
+        }
+        self.shown_online.insert(view.email.clone());
+        if !out.dialect().has_personal_message() {
             return;
         }
         if let Some(payload) = view.personal_message.clone() {
