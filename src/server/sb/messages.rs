@@ -9,7 +9,7 @@
 //! otherwise wait for each other).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -264,17 +264,21 @@ fn refused(error: &StoreError, sender: &str) {
 
 /// Notes a history entry the store could not take. Under a relay burst that
 /// outruns the store writer this happens per message, so the warning is
-/// logged at most once a second, with the number lost since the last one.
+/// logged at most once a second, with the number lost since the last one;
+/// the per-message path takes no lock.
 fn history_lost(error: &StoreError) {
     static LOST: AtomicU64 = AtomicU64::new(0);
-    static LAST_LOG: Mutex<Option<Instant>> = Mutex::new(None);
+    static NEXT_LOG_MS: AtomicU64 = AtomicU64::new(0);
+    static START: OnceLock<Instant> = OnceLock::new();
     LOST.fetch_add(1, Ordering::Relaxed);
-    let now = Instant::now();
-    let mut last = LAST_LOG
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if last.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1)) {
-        *last = Some(now);
+    let now_ms = u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis())
+        .unwrap_or(u64::MAX);
+    let next = NEXT_LOG_MS.load(Ordering::Relaxed);
+    if now_ms >= next
+        && NEXT_LOG_MS
+            .compare_exchange(next, now_ms + 1000, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
         let lost = LOST.swap(0, Ordering::Relaxed);
         tracing::warn!(%error, lost, "history entries not written");
     }
