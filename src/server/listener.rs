@@ -49,20 +49,53 @@ pub enum MsnpRole {
     Switchboard,
 }
 
-/// The per-connection limits from the configuration.
-pub fn connection_limits(ctx: &ServerContext) -> ConnectionLimits {
-    let config = ctx.config.get();
-    let l = &config.limits;
-    ConnectionLimits {
-        frame: FrameLimits {
-            max_line: l.max_line_bytes,
-            max_msg_payload: l.max_msg_payload_bytes,
-            max_other_payload: l.max_other_payload_bytes,
-        },
-        preauth_timeout: Duration::from_secs(l.preauth_timeout_secs),
-        idle_timeout: Duration::from_secs(l.idle_timeout_secs),
-        send_queue_bytes: l.send_queue_bytes,
-        shared: Arc::clone(&ctx.limits),
+/// An admitted connection before its session starts: everything but the
+/// stream, with the limits read from the configuration once, at accept.
+struct Admitted {
+    peer: SocketAddr,
+    role: MsnpRole,
+    ctx: Arc<ServerContext>,
+    shutdown: CancellationToken,
+    limits: ConnectionLimits,
+    /// Bound of the session's event queue (`limits.outbox_lines`).
+    outbox_lines: usize,
+    permit: ConnectionPermit,
+}
+
+impl Admitted {
+    /// Reads the per-connection limits from the current configuration, so a
+    /// reload holds for connections accepted after it.
+    fn new(
+        peer: SocketAddr,
+        role: MsnpRole,
+        ctx: Arc<ServerContext>,
+        shutdown: CancellationToken,
+        permit: ConnectionPermit,
+    ) -> Self {
+        let config = ctx.config.get();
+        let l = &config.limits;
+        let limits = ConnectionLimits {
+            frame: FrameLimits {
+                max_line: l.max_line_bytes,
+                max_msg_payload: l.max_msg_payload_bytes,
+                max_other_payload: l.max_other_payload_bytes,
+            },
+            preauth_timeout: Duration::from_secs(l.preauth_timeout_secs),
+            idle_timeout: Duration::from_secs(l.idle_timeout_secs),
+            send_queue_bytes: l.send_queue_bytes,
+            shared: Arc::clone(&ctx.limits),
+        };
+        let outbox_lines = l.outbox_lines;
+        drop(config);
+        Admitted {
+            peer,
+            role,
+            ctx,
+            shutdown,
+            limits,
+            outbox_lines,
+            permit,
+        }
     }
 }
 
@@ -99,31 +132,27 @@ pub async fn run(
                 continue;
             }
         };
-        // Read per connection, so a reload holds for connections accepted after it.
-        let limits = connection_limits(&ctx);
+        let admitted = Admitted::new(
+            peer,
+            role.clone(),
+            Arc::clone(&ctx),
+            shutdown.clone(),
+            permit,
+        );
         let _ = stream.set_nodelay(true);
-        let ctx = Arc::clone(&ctx);
-        let shutdown = shutdown.clone();
         match &tls {
             // A plain connection's task is the actor itself: every layer of
             // `async fn` around it would keep another copy of its arguments
             // for as long as the connection is open.
-            None => match start(stream, peer, role.clone(), ctx, shutdown, limits, permit) {
+            None => match start(stream, admitted) {
                 Actor::Notification(actor) => drop(tracker.spawn(actor)),
                 Actor::Switchboard(actor) => drop(tracker.spawn(actor)),
             },
             // Boxed as a whole: the handshake, the TLS stream and the session
             // on it would otherwise be part of every connection task.
-            Some(tls) => drop(tracker.spawn(Box::pin(serve_tls(
-                stream,
-                peer,
-                Arc::clone(tls),
-                role.clone(),
-                ctx,
-                shutdown,
-                limits,
-                permit,
-            )))),
+            Some(tls) => {
+                drop(tracker.spawn(Box::pin(serve_tls(stream, Arc::clone(tls), admitted))))
+            }
         }
     }
 }
@@ -136,18 +165,22 @@ enum Actor<N, S> {
     Switchboard(S),
 }
 
-/// The session of `role` and its connection actor on an established (and, on
-/// a TLS listener, handshaken) stream.
+/// The session of the connection's role and its actor on an established
+/// (and, on a TLS listener, handshaken) stream.
 fn start<T: Transport + 'static>(
     stream: T,
-    peer: SocketAddr,
-    role: MsnpRole,
-    ctx: Arc<ServerContext>,
-    shutdown: CancellationToken,
-    limits: ConnectionLimits,
-    permit: ConnectionPermit,
+    admitted: Admitted,
 ) -> Actor<impl Future<Output = ()> + Send, impl Future<Output = ()> + Send> {
-    let (tx, events) = event_queue::channel(ctx.config.get().limits.outbox_lines);
+    let Admitted {
+        peer,
+        role,
+        ctx,
+        shutdown,
+        limits,
+        outbox_lines,
+        permit,
+    } = admitted;
+    let (tx, events) = event_queue::channel(outbox_lines);
     let wiring = Wiring {
         peer,
         events,
@@ -172,21 +205,11 @@ fn start<T: Transport + 'static>(
 }
 
 /// The TLS handshake (bounded by the listener's timeout), then the session.
-#[allow(clippy::too_many_arguments)]
-async fn serve_tls(
-    stream: TcpStream,
-    peer: SocketAddr,
-    tls: Arc<ListenerTls>,
-    role: MsnpRole,
-    ctx: Arc<ServerContext>,
-    shutdown: CancellationToken,
-    limits: ConnectionLimits,
-    permit: ConnectionPermit,
-) {
-    let Some(stream) = tls.accept(stream, peer).await else {
+async fn serve_tls(stream: TcpStream, tls: Arc<ListenerTls>, admitted: Admitted) {
+    let Some(stream) = tls.accept(stream, admitted.peer).await else {
         return;
     };
-    match start(stream, peer, role, ctx, shutdown, limits, permit) {
+    match start(stream, admitted) {
         Actor::Notification(actor) => actor.await,
         Actor::Switchboard(actor) => actor.await,
     }

@@ -271,8 +271,8 @@ fn history_lost(error: &StoreError) {
     static NEXT_LOG_MS: AtomicU64 = AtomicU64::new(0);
     static START: OnceLock<Instant> = OnceLock::new();
     LOST.fetch_add(1, Ordering::Relaxed);
-    let now_ms = u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis())
-        .unwrap_or(u64::MAX);
+    let now_ms =
+        u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX);
     let next = NEXT_LOG_MS.load(Ordering::Relaxed);
     if now_ms >= next
         && NEXT_LOG_MS
