@@ -1,6 +1,6 @@
 //! Fault injection for tests: named failpoints at the places that matter for
 //! durability (see `docs/reliability.md`). With the cargo feature `failpoints`
-//! they are [`fail`] crate failpoints, configured when `msnpd serve` starts
+//! they are `fail` crate failpoints, configured when `msnpd serve` starts
 //! from the `FAILPOINTS` environment variable (`name=action;name=action`, e.g.
 //! `FAILPOINTS=sb_before_ack=return(abort)`); without it they compile to
 //! nothing.

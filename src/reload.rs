@@ -1,6 +1,6 @@
 //! Reloading a running server (SIGHUP): read the configuration again the way
 //! it was read at start (file, `MSNPD__*` env, `-O`), work out with
-//! [`config::reload::plan`] which changed keys can apply live, put them in
+//! [`crate::config::reload::plan`] which changed keys can apply live, put them in
 //! force (the live configuration, the shared limiters) and run the reload
 //! hooks (the log filter; TLS certificates plug in the same way). A file
 //! that no longer reads or validates changes nothing: the old configuration

@@ -1,4 +1,4 @@
-//! Building a [`Config`](super::Config): defaults, then the TOML file, then env
+//! Building a [`Config`]: defaults, then the TOML file, then env
 //! `MSNPD__SECTION__KEY`, then `-O section.key=value`; unknown keys and bad values
 //! are rejected with an error naming the key.
 //!

@@ -1,4 +1,4 @@
-//! Observability: the Prometheus metrics every layer feeds ([`metrics`]) and the
+//! Observability: the Prometheus metrics every layer feeds ([`metrics()`]) and the
 //! readiness check behind `/readyz` ([`readiness`]).
 
 pub mod metrics;

@@ -1,6 +1,6 @@
 //! The numeric error table: every error code msnpd sends, with its meaning.
 //! Sources: libpurple `protocols/msn/error.c`, hypothetic.org's error list
-//! (http://www.hypothetic.org/docs/msn/reference/error_list.php).
+//! (<http://www.hypothetic.org/docs/msn/reference/error_list.php>).
 
 /// A numeric MSNP error, sent as `CODE trid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

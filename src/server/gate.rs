@@ -194,7 +194,7 @@ pub struct Asker<'a> {
 /// said for its line. `Err` carries the numeric error (a command without a
 /// TrID that is refused closes the connection instead):
 ///
-/// - over the command rate: `800` for state changes ([`STATE_CHANGES`]), else
+/// - over the command rate: `800` for state changes (`STATE_CHANGES`), else
 ///   `713` ("user too active");
 /// - not allowed by the table: as [`check`];
 /// - `CAL` over the account's invitations per minute: `713` ("calling too rapidly").

@@ -11,9 +11,9 @@
 //! (its writers get an error: at least once, never twice). A panic while
 //! committing fails that batch only; the writer goes on.
 //!
-//! A batch with an offline queue entry commits [`Durability::Synced`] (its
+//! A batch with an offline queue entry commits `Durability::Synced` (its
 //! acknowledgement waits for the disk); a batch of live messages' history
-//! only commits [`Durability::Deferred`], without waiting for the disk.
+//! only commits `Durability::Deferred`, without waiting for the disk.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;

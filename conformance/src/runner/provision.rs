@@ -40,7 +40,7 @@ pub enum ProvisionError {
     /// The command could not start.
     #[error("cannot run provisioning command `{program}`: {source}")]
     Spawn {
-        /// argv[0].
+        /// `argv[0]`.
         program: String,
         /// The error.
         source: std::io::Error,

@@ -2,7 +2,7 @@
 //! login endpoint (`GET /login2.srf`, also `/login.srf`) where MSN Messenger 5–7
 //! trades the user's password for a ticket it then sends in `USR TWN S`.
 //!
-//! Routing and response shapes are pure ([`decide`], [`login_response`]); only
+//! Routing and response shapes are pure (`decide`, `login_response`); only
 //! the password check and ticket signing touch state.
 
 use std::net::SocketAddr;
