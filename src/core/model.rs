@@ -1,6 +1,8 @@
 //! Plain records of the domain shared by the store, the roles and the codec:
 //! accounts, contacts, groups and a user's whole contact list.
 
+use std::collections::HashMap;
+
 use super::lists::{ListSet, NewContactPrompt, Privacy};
 
 /// A stored account's database id.
@@ -72,5 +74,14 @@ impl ContactList {
     /// The entry for `email`, if the user has one.
     pub fn contact(&self, email: &str) -> Option<&Contact> {
         self.contacts.iter().find(|c| c.email == email)
+    }
+
+    /// Contact email → list bits, for lookups by name (the presence fan-out
+    /// asks it per event).
+    pub fn lists_by_contact(&self) -> HashMap<String, ListSet> {
+        self.contacts
+            .iter()
+            .map(|c| (c.email.clone(), c.lists))
+            .collect()
     }
 }

@@ -75,17 +75,14 @@ impl NsSession {
         let Some(user) = self.user.as_mut() else {
             return;
         };
+        let lists = Arc::new(list.lists_by_contact());
         let before = user.handle.with_shared(|s| s.clone());
         user.handle.update_shared(|s| {
             s.privacy = list.privacy;
-            s.lists = Arc::new(
-                list.contacts
-                    .iter()
-                    .map(|c| (c.email.clone(), c.lists))
-                    .collect(),
-            );
+            s.lists = Arc::clone(&lists);
         });
         user.list = list;
+        user.lists = lists;
         if let Some(user) = self.user.as_ref() {
             self.notify_watchers(&user.account, &user.handle, &before);
         }

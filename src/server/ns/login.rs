@@ -1,7 +1,6 @@
 //! Notification login: `VER` negotiation, `CVR`, `USR` (ticket and MD5 methods),
 //! the dispatch redirect, and what happens at login and logout.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -230,6 +229,7 @@ impl NsSession {
                 })
             })
             .unwrap_or((Status::Offline, 0, None, None));
+        let lists = Arc::new(list.lists_by_contact());
         let shared = SharedState {
             status,
             nick: account.nick.clone(),
@@ -237,12 +237,7 @@ impl NsSession {
             msn_object,
             personal_message,
             privacy: list.privacy,
-            lists: list
-                .contacts
-                .iter()
-                .map(|c| (c.email.clone(), c.lists))
-                .collect::<HashMap<_, _>>()
-                .into(),
+            lists: Arc::clone(&lists),
         };
         let handle = SessionHandle {
             id: self.ctx.router.registry().next_session_id(),
@@ -279,6 +274,7 @@ impl NsSession {
             account,
             handle,
             list,
+            lists,
             online: false,
             offline_pending: true,
         });

@@ -12,7 +12,7 @@ mod personal;
 mod presence;
 mod transfer;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ use super::gate::{ConnRole, Stage};
 use super::outbox::Outbox;
 use crate::core::event_queue::EventSender;
 use crate::core::events::{Event, KickReason};
+use crate::core::lists::{List, ListSet};
 use crate::core::model::{Account, ContactList};
 use crate::core::registry::SessionHandle;
 use crate::proto::reply::OutReason;
@@ -34,11 +35,22 @@ struct LoggedIn {
     handle: SessionHandle,
     /// The contact list as last loaded or edited (authoritative copy is the store).
     list: ContactList,
+    /// `list` by contact email: the same map as in the shared state.
+    lists: Arc<HashMap<String, ListSet>>,
     /// Whether the first `CHG` (which triggers `ILN`s) has happened.
     online: bool,
     /// Whether queued offline messages may be waiting: checked (and delivered)
     /// once the user is visible online.
     offline_pending: bool,
+}
+
+impl LoggedIn {
+    /// Whether `email` is on this user's forward list (a map lookup).
+    fn watches(&self, email: &str) -> bool {
+        self.lists
+            .get(email)
+            .is_some_and(|set| set.contains(List::Forward))
+    }
 }
 
 /// One notification (or dispatch) session.

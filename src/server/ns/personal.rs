@@ -10,7 +10,6 @@ use bytes::Bytes;
 use super::NsSession;
 use crate::core::events::{Broadcast, Event, PersonalMessage, PresenceView};
 use crate::core::fan_out;
-use crate::core::lists::List;
 use crate::proto::{ErrorCode, Reply, TrId};
 use crate::server::outbox::Outbox;
 
@@ -61,11 +60,7 @@ impl NsSession {
             return;
         };
         let message = &broadcast.content;
-        let watching = user
-            .list
-            .contact(&message.email)
-            .is_some_and(|c| c.lists.contains(List::Forward));
-        if !user.online || !watching || !out.dialect().has_personal_message() {
+        if !user.online || !user.watches(&message.email) || !out.dialect().has_personal_message() {
             return;
         }
         out.send_cached(&broadcast.wire, || Reply::Ubx {

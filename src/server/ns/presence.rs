@@ -96,12 +96,7 @@ impl NsSession {
         let Some(user) = self.user.as_ref() else {
             return;
         };
-        if !user.online
-            || !user
-                .list
-                .contact(&view.email)
-                .is_some_and(|c| c.lists.contains(List::Forward))
-        {
+        if !user.online || !user.watches(&view.email) {
             return;
         }
         if view.status.is_visible_online() {
