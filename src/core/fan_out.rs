@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use super::events::{Broadcast, Event, PresenceView};
+use super::lists::List;
 use super::presence::Status;
 use super::registry::SharedState;
 
@@ -56,7 +57,7 @@ pub fn presence_changes(
         deliver(watcher, Event::Presence(broadcast));
     };
     for (watcher, lists) in after.lists.iter() {
-        if lists.contains(super::lists::List::Reverse) || before.is_watched_by(watcher) {
+        if lists.contains(List::Reverse) || before.is_watched_by(watcher) {
             tell(watcher);
         }
     }

@@ -85,15 +85,13 @@ impl Admitted {
             send_queue_bytes: l.send_queue_bytes,
             shared: Arc::clone(&ctx.limits),
         };
-        let outbox_lines = l.outbox_lines;
-        drop(config);
         Admitted {
             peer,
             role,
             ctx,
             shutdown,
             limits,
-            outbox_lines,
+            outbox_lines: l.outbox_lines,
             permit,
         }
     }
