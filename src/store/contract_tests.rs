@@ -1326,6 +1326,25 @@ fn sqlite_file_url(dir: &tempfile::TempDir) -> (String, std::path::PathBuf) {
     (format!("sqlite://{}", path.display()), path)
 }
 
+/// The SQLite backend of `store`, for tests of SQLite-only settings.
+#[cfg(feature = "sqlite")]
+fn sqlite_backend(store: &Store) -> &super::sqlite::SqliteStore {
+    #[allow(irrefutable_let_patterns)] // without the postgres feature
+    let super::Backend::Sqlite(sqlite) = store.backend() else {
+        panic!("not a SQLite store");
+    };
+    sqlite
+}
+
+/// `PRAGMA synchronous` of a connection or pool (1 NORMAL, 2 FULL).
+#[cfg(feature = "sqlite")]
+async fn synchronous<'e>(conn: impl sqlx::SqliteExecutor<'e>) -> i64 {
+    sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn sqlite_writer_syncs_offline_messages_and_defers_live_history() {
@@ -1338,19 +1357,10 @@ async fn sqlite_writer_syncs_offline_messages_and_defers_live_history() {
     store.migrate().await.unwrap();
     let _alice = user(&store, "alice").await;
     let bob = user(&store, "bob").await;
-    #[allow(irrefutable_let_patterns)] // without the postgres feature
-    let super::Backend::Sqlite(sqlite) = store.backend() else {
-        panic!("not a SQLite store");
-    };
+    let sqlite = sqlite_backend(&store);
     let writer_pool = sqlite
         .writer_pool()
         .expect("a file store's writer has its own pool");
-    let sync_of = |pool| async move {
-        sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
-            .fetch_one(pool)
-            .await
-            .unwrap()
-    };
     let conversation = Conversation::pair(&email("alice"), &email("bob"));
     let live = NewMessage {
         history: HistoryWrite::New(conversation.clone()),
@@ -1363,7 +1373,7 @@ async fn sqlite_writer_syncs_offline_messages_and_defers_live_history() {
     };
     store.append_message(live.clone()).await.unwrap();
     assert_eq!(
-        sync_of(writer_pool).await,
+        synchronous(writer_pool).await,
         1,
         "live history commits at NORMAL"
     );
@@ -1373,7 +1383,7 @@ async fn sqlite_writer_syncs_offline_messages_and_defers_live_history() {
     };
     store.append_message(offline).await.unwrap();
     assert_eq!(
-        sync_of(writer_pool).await,
+        synchronous(writer_pool).await,
         2,
         "an offline message commits at FULL"
     );
@@ -1383,11 +1393,7 @@ async fn sqlite_writer_syncs_offline_messages_and_defers_live_history() {
         conns.push(sqlite.pool().acquire().await.unwrap());
     }
     for conn in &mut conns {
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&mut **conn)
-            .await
-            .unwrap();
-        assert_eq!(sync, 2);
+        assert_eq!(synchronous(&mut **conn).await, 2);
     }
     drop(conns);
     assert_eq!(store.history(&conversation, 0, 10).await.unwrap().len(), 2);
@@ -1402,10 +1408,7 @@ async fn sqlite_file_is_durable_and_survives_reopening() {
     let store = Store::connect(&url, 4).await.unwrap();
     assert!(path.exists(), "database file was not created");
     store.migrate().await.unwrap();
-    #[allow(irrefutable_let_patterns)] // without the postgres feature
-    let super::Backend::Sqlite(sqlite) = store.backend() else {
-        panic!("not a SQLite store");
-    };
+    let sqlite = sqlite_backend(&store);
     // Check the pragmas on every pooled connection at once.
     let mut conns = Vec::new();
     for _ in 0..4 {
@@ -1417,11 +1420,7 @@ async fn sqlite_file_is_durable_and_survives_reopening() {
             .await
             .unwrap();
         assert_eq!(mode.to_ascii_lowercase(), "wal");
-        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
-            .fetch_one(&mut **conn)
-            .await
-            .unwrap();
-        assert_eq!(sync, 2, "synchronous is not FULL");
+        assert_eq!(synchronous(&mut **conn).await, 2, "synchronous is not FULL");
         let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
             .fetch_one(&mut **conn)
             .await
